@@ -1,0 +1,38 @@
+# Everything runs from a local virtualenv that the first target to need it creates.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+MODE     ?= reverse
+UPSTREAM ?= https://api.anthropic.com
+
+.PHONY: install run test lint bench fixtures clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+# The proxy on embedded defaults: SQLite under ~/.trimline, stats on 127.0.0.1:8081.
+run: $(STAMP)
+	$(BIN)/trimline serve --mode $(MODE) $(if $(filter reverse,$(MODE)),--upstream $(UPSTREAM))
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.savings
+
+# Re-creates fixtures/ by running real tools on real code (see fixtures/scripts/).
+fixtures: $(STAMP)
+	for s in fixtures/scripts/*.py; do $(BIN)/python $$s || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

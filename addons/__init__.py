@@ -1,0 +1,1 @@
+"""The mitmproxy-facing side of Trimline: the addon, wire formats, the CLI."""

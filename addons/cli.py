@@ -1,0 +1,166 @@
+"""The ``trimline`` command: serve, compress, stats."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import orjson
+
+from compressors import DEFAULT_THRESHOLD, Context, compress
+
+
+def _default_db() -> Path:
+    from addons.trimline import default_db_path
+
+    return default_db_path()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from addons.serve import build_options, serve
+
+    opts = build_options(
+        mode=args.mode,
+        upstream=args.upstream,
+        host=args.host,
+        port=args.port,
+        stats_port=args.stats_port,
+        db=Path(args.db) if args.db else _default_db(),
+        threshold=args.threshold,
+        hosts=args.hosts,
+        confdir=args.confdir,
+        redirect=args.redirect,
+    )
+    where = f"reverse proxy for {args.upstream}" if args.mode == "reverse" else "forward proxy"
+    print(
+        f"trimline: {where} on http://{args.host}:{args.port}, "
+        f"stats on http://127.0.0.1:{args.stats_port}/stats, database {opts['trimline_db']}",
+        file=sys.stderr,
+        flush=True,
+    )
+    serve(opts)
+    return 0
+
+
+def cmd_compress(args: argparse.Namespace) -> int:
+    data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    text = data.decode("utf-8", "replace")
+    tool_input: dict[str, object] = {}
+    if args.command:
+        tool_input["command"] = args.command
+    if args.file_path:
+        tool_input["file_path"] = args.file_path
+    result = compress(text, Context(args.tool, tool_input, args.is_error), args.threshold)
+    if args.json:
+        payload = {
+            "kind": result.kind,
+            "tokens_before": result.tokens_before,
+            "tokens_after": result.tokens_after,
+            "tokens_saved": result.tokens_saved,
+            "elided": [{"start": e.start, "end": e.end, "what": e.what} for e in result.elided],
+            "text": result.text,
+        }
+        sys.stdout.buffer.write(orjson.dumps(payload) + b"\n")
+    else:
+        sys.stdout.write(result.text)
+        if not result.text.endswith("\n"):
+            sys.stdout.write("\n")
+    return 0
+
+
+def _table(rows: list[dict[str, object]], columns: list[str]) -> str:
+    cells = [[_fmt(r.get(c)) for c in columns] for r in rows]
+    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    for row in cells:
+        lines.append("  ".join(v.rjust(w) if _numeric(v) else v.ljust(w) for v, w in zip(row, widths, strict=True)))
+    return "\n".join(lines)
+
+
+def _fmt(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _numeric(value: str) -> bool:
+    return value.replace(",", "").replace(".", "").replace("-", "").isdigit()
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from metering import stats, store
+
+    db = Path(args.db) if args.db else _default_db()
+    if not db.exists():
+        print(f"trimline stats: no database at {db} yet (run `trimline serve` first)", file=sys.stderr)
+        return 1
+    conn = store.connect(db, readonly=True)
+    try:
+        data = stats.stats(conn)
+    finally:
+        conn.close()
+    if args.json:
+        sys.stdout.buffer.write(orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
+        return 0
+    usage = ["input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"]
+    totals = data["totals"]
+    print("Totals")
+    print(_table([totals], ["requests", "tokens_before", "tokens_after", "tokens_saved", *usage]))
+    print(f"\ncount_tokens calls: {totals['count_tokens_calls']:,}   "
+          f"Trimline overhead: mean {totals['overhead_ms_mean']} ms, max {totals['overhead_ms_max']} ms")
+    print("\nBy compressor kind")
+    print(_table(data["by_kind"], ["kind", "blocks", "tokens_before", "tokens_after", "tokens_saved", "ms", "cache_hits"]))
+    print("\nBy model")
+    print(_table(data["by_model"], ["provider", "model", "requests", "tokens_before", "tokens_after", "tokens_saved", *usage]))
+    print("\nBy session (most recent first)")
+    print(_table(data["by_session"], ["session", "requests", "tokens_before", "tokens_after", "tokens_saved", *usage]))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="trimline", description=__doc__)
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    s = sub.add_parser("serve", help="run the proxy with the Trimline addon")
+    s.add_argument("--mode", choices=["forward", "reverse"], default="forward")
+    s.add_argument("--upstream", help="reverse mode: the API to forward to, e.g. https://api.anthropic.com")
+    s.add_argument("--host", default="127.0.0.1", help="address the proxy listens on")
+    s.add_argument("--port", type=int, default=8080)
+    s.add_argument("--stats-port", type=int, default=8081)
+    s.add_argument("--db", help="SQLite database (default ~/.trimline/trimline.db, or $TRIMLINE_HOME)")
+    s.add_argument("--threshold", type=int, default=DEFAULT_THRESHOLD, help="tokens under which a block is left alone")
+    s.add_argument("--hosts", default="api.anthropic.com", help="forward mode: API hosts to work on")
+    s.add_argument("--confdir", help="mitmproxy's directory (CA certificate), default ~/.mitmproxy")
+    s.add_argument("--redirect", default="", help=argparse.SUPPRESS)
+    s.set_defaults(func=cmd_serve)
+
+    c = sub.add_parser("compress", help="compress one tool output the way the proxy would")
+    c.add_argument("file", help="a file with the tool output, or - for standard input")
+    c.add_argument("--tool", default="", help="the tool that produced it: Bash, Read, Grep, ...")
+    c.add_argument("--command", help="the shell command (for Bash-like tools)")
+    c.add_argument("--file-path", help="the file read (for Read)")
+    c.add_argument("--is-error", action="store_true", help="the tool reported an error")
+    c.add_argument("--threshold", type=int, default=DEFAULT_THRESHOLD)
+    c.add_argument("--json", action="store_true", help="print one JSON object")
+    c.set_defaults(func=cmd_compress)
+
+    st = sub.add_parser("stats", help="what was sent, billed and saved")
+    st.add_argument("--db", help="SQLite database (default ~/.trimline/trimline.db)")
+    st.add_argument("--json", action="store_true", help="print the /stats JSON")
+    st.set_defaults(func=cmd_stats)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,148 @@
+"""The compressor contract: what a compressor is given, and what it returns.
+
+Every compressor is a pure function ``(text, Context) -> Plan | None``. A plan
+names the input lines to keep verbatim; everything else is dropped in whole
+lines behind one-line markers (see ``render``). Compressors never write text of
+their own except the marker's description, so the result is a faithful subset
+of the input by construction: kept lines are byte-exact, in order.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+MARKER_PREFIX = "[trimline]"
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What is known about the tool call that produced a block."""
+
+    tool: str = ""
+    tool_input: dict[str, Any] = field(default_factory=dict)
+    is_error: bool = False
+
+    @property
+    def command(self) -> str:
+        """The shell command behind a Bash-like tool call ("" if none)."""
+        for key in ("command", "cmd"):
+            value = self.tool_input.get(key)
+            if isinstance(value, str):
+                return value
+            if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                return shlex.join(value)
+        return ""
+
+    @property
+    def file_path(self) -> str:
+        for key in ("file_path", "path", "filePath"):
+            value = self.tool_input.get(key)
+            if isinstance(value, str):
+                return value
+        return ""
+
+
+@dataclass(frozen=True, slots=True)
+class Elision:
+    """A run of dropped input lines, 1-based and inclusive, as the agent saw them."""
+
+    start: int
+    end: int
+    what: str
+
+    @property
+    def count(self) -> int:
+        return self.end - self.start + 1
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    text: str
+    kind: str
+    tokens_before: int
+    tokens_after: int
+    elided: tuple[Elision, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.elided)
+
+    @property
+    def tokens_saved(self) -> int:
+        return self.tokens_before - self.tokens_after
+
+
+@dataclass(slots=True)
+class Plan:
+    """Which lines survive, and how to describe the runs that do not.
+
+    ``keep`` holds 0-based indices into ``text.split("\\n")``. ``notes`` maps
+    the index of the first line of a dropped run to a short description of the
+    run ("41 passing tests", "body of parse_args"); runs without a note get a
+    generic one. ``hint`` turns a dropped run (0-based, inclusive) into the way
+    to get it back; the default is built from the context by ``recovery_hint``.
+    """
+
+    kind: str
+    keep: set[int]
+    notes: dict[int, str] = field(default_factory=dict)
+    hint: Callable[[int, int], str] | None = None
+    # Maps a 0-based output line to the number the agent knows it by (a Read
+    # result shows file line numbers, which need not start at 1).
+    number: Callable[[int], int] | None = None
+    # The text the indices refer to, when the compressor cleaned the input line
+    # by line first (ANSI colours, carriage-return redraws). Same line count.
+    source: str | None = None
+
+
+def recovery_hint(ctx: Context, first: int, last: int) -> str:
+    """How an agent gets lines first..last (1-based, inclusive) of this output back."""
+    cmd = ctx.command
+    if cmd:
+        return f"re-run: {{ {cmd.strip()} ; }} 2>&1 | sed -n '{first},{last}p'"
+    if ctx.file_path:
+        return f"Read {ctx.file_path}"
+    return "re-run the tool call"
+
+
+def marker(first: int, last: int, what: str, hint: str) -> str:
+    n = last - first + 1
+    noun = "line" if n == 1 else "lines"
+    span = f"line {first}" if n == 1 else f"lines {first}-{last}"
+    return f"{MARKER_PREFIX} {n} {noun} elided ({span}: {what}) — {hint}"
+
+
+def render(text: str, plan: Plan, ctx: Context) -> tuple[str, tuple[Elision, ...]]:
+    """Kept lines verbatim, each dropped run replaced by one marker line."""
+    lines = (plan.source if plan.source is not None else text).split("\n")
+    # A trailing newline yields an empty last "line"; never elide it on its own.
+    if lines and lines[-1] == "":
+        plan.keep.add(len(lines) - 1)
+    out: list[str] = []
+    elided: list[Elision] = []
+    i = 0
+    n = len(lines)
+    while i < n:
+        if i in plan.keep:
+            out.append(lines[i])
+            i += 1
+            continue
+        j = i
+        while j + 1 < n and (j + 1) not in plan.keep:
+            j += 1
+        first, last = (plan.number(i), plan.number(j)) if plan.number else (i + 1, j + 1)
+        what = plan.notes.get(i) or "output"
+        hint = plan.hint(i, j) if plan.hint else recovery_hint(ctx, first, last)
+        line = marker(first, last, what, hint)
+        dropped = lines[i : j + 1]
+        if len(line) >= sum(len(d) + 1 for d in dropped) - 1:
+            # The marker would cost more than what it replaces: keep the lines.
+            out.extend(dropped)
+        else:
+            out.append(line)
+            elided.append(Elision(first, last, what))
+        i = j + 1
+    return "\n".join(out), tuple(elided)

@@ -1,0 +1,1 @@
+"""Metering: what each call cost and what Trimline saved. No mitmproxy import here."""

@@ -1,0 +1,61 @@
+"""What is recorded per call and per compressed block.
+
+Plain dataclasses: they are built on the proxy's hot path. Token estimates for
+a whole request are filled in off that path, by the writer thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class Usage:
+    """Usage as the provider billed it. None where the provider did not say."""
+
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cache_creation_input_tokens: int | None = None
+    cache_read_input_tokens: int | None = None
+
+    def merge(self, other: Usage) -> None:
+        """Fold in a later report (a stream's message_delta is cumulative)."""
+        for name in self.__slots__:
+            value = getattr(other, name)
+            if value is not None:
+                setattr(self, name, value)
+
+
+@dataclass(slots=True)
+class BlockRecord:
+    tool: str
+    kind: str
+    tokens_before: int
+    tokens_after: int
+    ms: float
+    cached: bool
+
+
+@dataclass(slots=True)
+class CallRecord:
+    ts: float
+    provider: str
+    endpoint: str
+    session: str
+    model: str
+    stream: bool
+    status: int = 0
+    usage: Usage = field(default_factory=Usage)
+    ttfb_ms: float | None = None
+    latency_ms: float | None = None
+    overhead_ms: float = 0.0
+    error: str | None = None
+    blocks: list[BlockRecord] = field(default_factory=list)
+    # The request as the agent sent it, decoded; the writer estimates its size.
+    request_json: bytes | None = None
+    tokens_before: int | None = None
+    tokens_after: int | None = None
+
+    @property
+    def tokens_saved_by_blocks(self) -> int:
+        return sum(b.tokens_before - b.tokens_after for b in self.blocks)

@@ -1,0 +1,63 @@
+"""The numbers behind ``GET /stats`` and ``trimline stats``.
+
+Totals and per-session/per-model figures cover model calls; calls to
+``count_tokens`` are counted apart, since they are not billed as generation.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+_CALL_SUMS = """
+    COUNT(*) AS requests,
+    COALESCE(SUM(tokens_before), 0) AS tokens_before,
+    COALESCE(SUM(tokens_after), 0) AS tokens_after,
+    COALESCE(SUM(tokens_before - tokens_after), 0) AS tokens_saved,
+    COALESCE(SUM(input_tokens), 0) AS input_tokens,
+    COALESCE(SUM(output_tokens), 0) AS output_tokens,
+    COALESCE(SUM(cache_creation_input_tokens), 0) AS cache_creation_input_tokens,
+    COALESCE(SUM(cache_read_input_tokens), 0) AS cache_read_input_tokens,
+    SUM(CASE WHEN error IS NOT NULL THEN 1 ELSE 0 END) AS errors
+"""
+_MODEL_CALLS = "endpoint != 'count_tokens'"
+
+
+def _rows(conn: sqlite3.Connection, sql: str) -> list[dict[str, Any]]:
+    cur = conn.execute(sql)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def stats(conn: sqlite3.Connection, *, top: int = 50) -> dict[str, Any]:
+    (totals,) = _rows(conn, f"SELECT {_CALL_SUMS} FROM calls WHERE {_MODEL_CALLS}")
+    (overhead,) = _rows(
+        conn,
+        f"SELECT AVG(overhead_ms) AS mean_ms, MAX(overhead_ms) AS max_ms FROM calls WHERE {_MODEL_CALLS}",
+    )
+    (counts,) = _rows(
+        conn, "SELECT COUNT(*) AS count_tokens_calls FROM calls WHERE endpoint = 'count_tokens'"
+    )
+    totals.update(counts)
+    totals["overhead_ms_mean"] = round(overhead["mean_ms"] or 0.0, 3)
+    totals["overhead_ms_max"] = round(overhead["max_ms"] or 0.0, 3)
+    by_session = _rows(
+        conn,
+        f"SELECT session, MIN(ts) AS first_ts, MAX(ts) AS last_ts, {_CALL_SUMS} FROM calls"
+        f" WHERE {_MODEL_CALLS} GROUP BY session ORDER BY last_ts DESC LIMIT {int(top)}",
+    )
+    by_model = _rows(
+        conn,
+        f"SELECT provider, model, {_CALL_SUMS} FROM calls WHERE {_MODEL_CALLS}"
+        " GROUP BY provider, model ORDER BY requests DESC",
+    )
+    by_kind = _rows(
+        conn,
+        "SELECT b.kind, COUNT(*) AS blocks, SUM(b.tokens_before) AS tokens_before,"
+        " SUM(b.tokens_after) AS tokens_after,"
+        " SUM(b.tokens_before - b.tokens_after) AS tokens_saved,"
+        " ROUND(SUM(b.ms), 3) AS ms, SUM(b.cached) AS cache_hits"
+        " FROM blocks b JOIN calls c ON c.id = b.call_id"
+        f" WHERE c.{_MODEL_CALLS} GROUP BY b.kind ORDER BY tokens_saved DESC",
+    )
+    return {"totals": totals, "by_session": by_session, "by_model": by_model, "by_kind": by_kind}

@@ -1,0 +1,99 @@
+"""SQLite storage for call and block records (WAL; schema versioned)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from metering.records import CallRecord
+
+SCHEMA_VERSION = 1
+
+_MIGRATIONS: dict[int, str] = {
+    1: """
+    CREATE TABLE calls (
+        id INTEGER PRIMARY KEY,
+        ts REAL NOT NULL,
+        provider TEXT NOT NULL,
+        endpoint TEXT NOT NULL,
+        session TEXT NOT NULL,
+        model TEXT NOT NULL,
+        stream INTEGER NOT NULL,
+        status INTEGER NOT NULL,
+        tokens_before INTEGER,
+        tokens_after INTEGER,
+        input_tokens INTEGER,
+        output_tokens INTEGER,
+        cache_creation_input_tokens INTEGER,
+        cache_read_input_tokens INTEGER,
+        ttfb_ms REAL,
+        latency_ms REAL,
+        overhead_ms REAL NOT NULL,
+        error TEXT
+    );
+    CREATE INDEX calls_ts ON calls(ts);
+    CREATE INDEX calls_session ON calls(session);
+    CREATE TABLE blocks (
+        id INTEGER PRIMARY KEY,
+        call_id INTEGER NOT NULL REFERENCES calls(id),
+        tool TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        tokens_before INTEGER NOT NULL,
+        tokens_after INTEGER NOT NULL,
+        ms REAL NOT NULL,
+        cached INTEGER NOT NULL
+    );
+    CREATE INDEX blocks_call ON blocks(call_id);
+    """,
+}
+
+
+def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
+    path = Path(path)
+    if readonly:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        migrate(conn)
+    conn.execute("PRAGMA busy_timeout=5000")
+    return conn
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    (version,) = conn.execute("PRAGMA user_version").fetchone()
+    for target in range(version + 1, SCHEMA_VERSION + 1):
+        with conn:
+            conn.executescript(_MIGRATIONS[target])
+            conn.execute(f"PRAGMA user_version={target}")
+
+
+def write(conn: sqlite3.Connection, records: list[CallRecord]) -> None:
+    """Writes a batch in one transaction."""
+    with conn:
+        for r in records:
+            u = r.usage
+            cur = conn.execute(
+                "INSERT INTO calls (ts, provider, endpoint, session, model, stream, status,"
+                " tokens_before, tokens_after, input_tokens, output_tokens,"
+                " cache_creation_input_tokens, cache_read_input_tokens,"
+                " ttfb_ms, latency_ms, overhead_ms, error)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    r.ts, r.provider, r.endpoint, r.session, r.model, int(r.stream), r.status,
+                    r.tokens_before, r.tokens_after, u.input_tokens, u.output_tokens,
+                    u.cache_creation_input_tokens, u.cache_read_input_tokens,
+                    r.ttfb_ms, r.latency_ms, r.overhead_ms, r.error,
+                ),
+            )
+            call_id = cur.lastrowid
+            conn.executemany(
+                "INSERT INTO blocks (call_id, tool, kind, tokens_before, tokens_after, ms, cached)"
+                " VALUES (?,?,?,?,?,?,?)",
+                [
+                    (call_id, b.tool, b.kind, b.tokens_before, b.tokens_after, b.ms, int(b.cached))
+                    for b in r.blocks
+                ],
+            )
