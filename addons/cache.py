@@ -15,7 +15,11 @@ from compressors import Context, Result
 def block_key(ctx: Context, text: str, threshold: int) -> bytes:
     """Depends on the block alone (tool, input, error flag, text), never on its position."""
     h = hashlib.blake2b(digest_size=20)
-    h.update(orjson.dumps([ctx.tool, ctx.tool_input, ctx.is_error, threshold], option=orjson.OPT_SORT_KEYS))
+    h.update(
+        orjson.dumps(
+            [ctx.tool, ctx.tool_input, ctx.is_error, threshold], option=orjson.OPT_SORT_KEYS
+        )
+    )
     h.update(b"\0")
     h.update(text.encode("utf-8", "surrogatepass"))
     return h.digest()

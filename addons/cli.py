@@ -75,7 +75,11 @@ def _table(rows: list[dict[str, object]], columns: list[str]) -> str:
     lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
     lines.append("  ".join("-" * w for w in widths))
     for row in cells:
-        lines.append("  ".join(v.rjust(w) if _numeric(v) else v.ljust(w) for v, w in zip(row, widths, strict=True)))
+        lines.append(
+            "  ".join(
+                v.rjust(w) if _numeric(v) else v.ljust(w) for v, w in zip(row, widths, strict=True)
+            )
+        )
     return "\n".join(lines)
 
 
@@ -98,7 +102,9 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
     db = Path(args.db) if args.db else _default_db()
     if not db.exists():
-        print(f"trimline stats: no database at {db} yet (run `trimline serve` first)", file=sys.stderr)
+        print(
+            f"trimline stats: no database at {db} yet (run `trimline serve` first)", file=sys.stderr
+        )
         return 1
     conn = store.connect(db, readonly=True)
     try:
@@ -108,18 +114,48 @@ def cmd_stats(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.buffer.write(orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
         return 0
-    usage = ["input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"]
+    usage = [
+        "input_tokens",
+        "output_tokens",
+        "cache_creation_input_tokens",
+        "cache_read_input_tokens",
+    ]
     totals = data["totals"]
     print("Totals")
     print(_table([totals], ["requests", "tokens_before", "tokens_after", "tokens_saved", *usage]))
-    print(f"\ncount_tokens calls: {totals['count_tokens_calls']:,}   "
-          f"Trimline overhead: mean {totals['overhead_ms_mean']} ms, max {totals['overhead_ms_max']} ms")
+    print(
+        f"\ncount_tokens calls: {totals['count_tokens_calls']:,}   "
+        f"Trimline overhead: mean {totals['overhead_ms_mean']} ms, max {totals['overhead_ms_max']} ms"
+    )
     print("\nBy compressor kind")
-    print(_table(data["by_kind"], ["kind", "blocks", "tokens_before", "tokens_after", "tokens_saved", "ms", "cache_hits"]))
+    print(
+        _table(
+            data["by_kind"],
+            ["kind", "blocks", "tokens_before", "tokens_after", "tokens_saved", "ms", "cache_hits"],
+        )
+    )
     print("\nBy model")
-    print(_table(data["by_model"], ["provider", "model", "requests", "tokens_before", "tokens_after", "tokens_saved", *usage]))
+    print(
+        _table(
+            data["by_model"],
+            [
+                "provider",
+                "model",
+                "requests",
+                "tokens_before",
+                "tokens_after",
+                "tokens_saved",
+                *usage,
+            ],
+        )
+    )
     print("\nBy session (most recent first)")
-    print(_table(data["by_session"], ["session", "requests", "tokens_before", "tokens_after", "tokens_saved", *usage]))
+    print(
+        _table(
+            data["by_session"],
+            ["session", "requests", "tokens_before", "tokens_after", "tokens_saved", *usage],
+        )
+    )
     return 0
 
 
@@ -129,13 +165,24 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("serve", help="run the proxy with the Trimline addon")
     s.add_argument("--mode", choices=["forward", "reverse"], default="forward")
-    s.add_argument("--upstream", help="reverse mode: the API to forward to, e.g. https://api.anthropic.com")
+    s.add_argument(
+        "--upstream", help="reverse mode: the API to forward to, e.g. https://api.anthropic.com"
+    )
     s.add_argument("--host", default="127.0.0.1", help="address the proxy listens on")
     s.add_argument("--port", type=int, default=8080)
     s.add_argument("--stats-port", type=int, default=8081)
-    s.add_argument("--db", help="SQLite database (default ~/.trimline/trimline.db, or $TRIMLINE_HOME)")
-    s.add_argument("--threshold", type=int, default=DEFAULT_THRESHOLD, help="tokens under which a block is left alone")
-    s.add_argument("--hosts", default="api.anthropic.com", help="forward mode: API hosts to work on")
+    s.add_argument(
+        "--db", help="SQLite database (default ~/.trimline/trimline.db, or $TRIMLINE_HOME)"
+    )
+    s.add_argument(
+        "--threshold",
+        type=int,
+        default=DEFAULT_THRESHOLD,
+        help="tokens under which a block is left alone",
+    )
+    s.add_argument(
+        "--hosts", default="api.anthropic.com", help="forward mode: API hosts to work on"
+    )
     s.add_argument("--confdir", help="mitmproxy's directory (CA certificate), default ~/.mitmproxy")
     s.add_argument("--redirect", default="", help=argparse.SUPPRESS)
     s.set_defaults(func=cmd_serve)

@@ -32,7 +32,9 @@ class Redirect:
             host, _, url = pair.partition("=")
             parts = urlsplit(url)
             if not host or parts.scheme not in ("http", "https") or not parts.hostname:
-                raise ValueError(f"trimline_redirect: bad pair {pair!r}, want HOST=http(s)://host:port")
+                raise ValueError(
+                    f"trimline_redirect: bad pair {pair!r}, want HOST=http(s)://host:port"
+                )
             port = parts.port or (443 if parts.scheme == "https" else 80)
             self.targets[host.strip()] = (parts.scheme, parts.hostname, port)
 

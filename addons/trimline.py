@@ -61,11 +61,20 @@ class Trimline:
         self.stats_server: StatsServer | None = None
 
     def load(self, loader: Any) -> None:
-        loader.add_option("trimline_db", str, "", "SQLite database path (default ~/.trimline/trimline.db).")
-        loader.add_option("trimline_stats_port", int, 8081, "Port of the stats endpoint (0: any free port).")
-        loader.add_option("trimline_stats_host", str, "127.0.0.1", "Address the stats endpoint binds to.")
         loader.add_option(
-            "trimline_threshold", int, DEFAULT_THRESHOLD, "Tool outputs under this many tokens are left alone."
+            "trimline_db", str, "", "SQLite database path (default ~/.trimline/trimline.db)."
+        )
+        loader.add_option(
+            "trimline_stats_port", int, 8081, "Port of the stats endpoint (0: any free port)."
+        )
+        loader.add_option(
+            "trimline_stats_host", str, "127.0.0.1", "Address the stats endpoint binds to."
+        )
+        loader.add_option(
+            "trimline_threshold",
+            int,
+            DEFAULT_THRESHOLD,
+            "Tool outputs under this many tokens are left alone.",
         )
         loader.add_option(
             "trimline_hosts",
@@ -86,7 +95,9 @@ class Trimline:
         count_tokens("warm up")  # loads the tokenizer now, not on the first request
         if self.stats_server is None and ctx.options.trimline_stats_port >= 0:
             self.stats_server = StatsServer(
-                self.writer.db_path, ctx.options.trimline_stats_host, ctx.options.trimline_stats_port
+                self.writer.db_path,
+                ctx.options.trimline_stats_host,
+                ctx.options.trimline_stats_port,
             )
             self.stats_server.start()
             log.info(
@@ -179,7 +190,9 @@ class Trimline:
             if result.kind == "small":
                 continue
             record.blocks.append(
-                BlockRecord(block.tool, result.kind, result.tokens_before, result.tokens_after, ms, cached)
+                BlockRecord(
+                    block.tool, result.kind, result.tokens_before, result.tokens_after, ms, cached
+                )
             )
             if result.changed:
                 block.write(result.text)
@@ -200,8 +213,14 @@ class Trimline:
         state.tap = state.provider.usage_tap()
         state.record.stream = True
         reader = SSEReader(state.tap.event)
-        decode = decoder(flow.response.headers.get("content-encoding", ""))
         broken = False
+        decode = bytes
+        try:
+            decode = decoder(flow.response.headers.get("content-encoding", ""))
+        except ValueError as e:
+            # Still stream it through; only the usage goes unread.
+            broken = True
+            state.record.error = f"usage stream: {e}"
 
         def tap(chunk: bytes) -> bytes:
             # Pass every chunk on untouched; reading usage must never hold it up.

@@ -80,8 +80,8 @@ class Plan:
     """Which lines survive, and how to describe the runs that do not.
 
     ``keep`` holds 0-based indices into ``text.split("\\n")``. ``notes`` maps
-    the index of the first line of a dropped run to a short description of the
-    run ("41 passing tests", "body of parse_args"); runs without a note get a
+    the index of the first line of a dropped run (or any line in it) to a short
+    description of the run ("41 passing tests", "body of parse_args"); runs without a note get a
     generic one. ``hint`` turns a dropped run (0-based, inclusive) into the way
     to get it back; the default is built from the context by ``recovery_hint``.
     """
@@ -134,7 +134,8 @@ def render(text: str, plan: Plan, ctx: Context) -> tuple[str, tuple[Elision, ...
         while j + 1 < n and (j + 1) not in plan.keep:
             j += 1
         first, last = (plan.number(i), plan.number(j)) if plan.number else (i + 1, j + 1)
-        what = plan.notes.get(i) or "output"
+        # A run may swallow several noted spans: the first note inside it speaks for it.
+        what = next((plan.notes[k] for k in range(i, j + 1) if k in plan.notes), "output")
         hint = plan.hint(i, j) if plan.hint else recovery_hint(ctx, first, last)
         line = marker(first, last, what, hint)
         dropped = lines[i : j + 1]

@@ -4,7 +4,7 @@ overlong lines, and the middle of very long outputs."""
 from __future__ import annotations
 
 from compressors.base import Context, Plan
-from compressors.text import clean, mask
+from compressors.text import clean, is_problem, mask
 
 KIND = "generic"
 HEAD = 60
@@ -26,6 +26,7 @@ def compress(text: str, ctx: Context) -> Plan | None:
     lines = source.split("\n")
     keep: set[int] = set()
     notes: dict[int, str] = {}
+    problems: set[int] = set()
     prev_shape: str | None = None
     blanks = 0
     for i, line in enumerate(lines):
@@ -38,6 +39,11 @@ def compress(text: str, ctx: Context) -> Plan | None:
             prev_shape = None
             continue
         blanks = 0
+        if is_problem(line) and len(line) <= LONG_LINE:
+            problems.add(i)
+            keep.add(i)
+            prev_shape = None
+            continue
         if len(line) > LONG_LINE:
             notes[i] = f"a line of {len(line):,} characters"
             prev_shape = None
@@ -50,9 +56,10 @@ def compress(text: str, ctx: Context) -> Plan | None:
         keep.add(i)
     if len(keep) > HEAD + TAIL:
         ordered = sorted(keep)
-        middle = ordered[HEAD:-TAIL]
-        keep.difference_update(middle)
-        notes[middle[0]] = "middle of a long output"
+        middle = [i for i in ordered[HEAD:-TAIL] if i not in problems]
+        if middle:
+            keep.difference_update(middle)
+            notes[middle[0]] = "middle of a long output"
     if len(keep) == len(lines):
         return None
     return Plan(KIND, keep, notes, source=source)

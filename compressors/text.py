@@ -42,3 +42,16 @@ def mask(line: str) -> str:
     for pattern, repl in _MASKS:
         line = pattern.sub(repl, line)
     return line
+
+
+# Lines that report a problem, in most tools' words. Compressors never drop these.
+ERROR_RE = re.compile(
+    r"\b(?:error|errors|fatal|failed|failure|failures|panic(?:ked)?|exception|traceback"
+    r"|assert(?:ion)?(?:error)?|segmentation fault|abort(?:ed)?|denied|refused|timed? ?out"
+    r"|not found|cannot|can't|unable to|warning)\b|^E\s|\berror\[E\d+\]|\bTS\d{4,5}\b",
+    re.IGNORECASE,
+)
+
+
+def is_problem(line: str) -> bool:
+    return ERROR_RE.search(line) is not None

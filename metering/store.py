@@ -82,10 +82,23 @@ def write(conn: sqlite3.Connection, records: list[CallRecord]) -> None:
                 " ttfb_ms, latency_ms, overhead_ms, error)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
-                    r.ts, r.provider, r.endpoint, r.session, r.model, int(r.stream), r.status,
-                    r.tokens_before, r.tokens_after, u.input_tokens, u.output_tokens,
-                    u.cache_creation_input_tokens, u.cache_read_input_tokens,
-                    r.ttfb_ms, r.latency_ms, r.overhead_ms, r.error,
+                    r.ts,
+                    r.provider,
+                    r.endpoint,
+                    r.session,
+                    r.model,
+                    int(r.stream),
+                    r.status,
+                    r.tokens_before,
+                    r.tokens_after,
+                    u.input_tokens,
+                    u.output_tokens,
+                    u.cache_creation_input_tokens,
+                    u.cache_read_input_tokens,
+                    r.ttfb_ms,
+                    r.latency_ms,
+                    r.overhead_ms,
+                    r.error,
                 ),
             )
             call_id = cur.lastrowid

@@ -92,12 +92,40 @@ class FakeAnthropic:
         half = len(self.text) // 2
         return [
             ("message_start", {"type": "message_start", "message": start}),
-            ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+            (
+                "content_block_start",
+                {
+                    "type": "content_block_start",
+                    "index": 0,
+                    "content_block": {"type": "text", "text": ""},
+                },
+            ),
             ("ping", {"type": "ping"}),
-            ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": self.text[:half]}}),
-            ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": self.text[half:]}}),
+            (
+                "content_block_delta",
+                {
+                    "type": "content_block_delta",
+                    "index": 0,
+                    "delta": {"type": "text_delta", "text": self.text[:half]},
+                },
+            ),
+            (
+                "content_block_delta",
+                {
+                    "type": "content_block_delta",
+                    "index": 0,
+                    "delta": {"type": "text_delta", "text": self.text[half:]},
+                },
+            ),
             ("content_block_stop", {"type": "content_block_stop", "index": 0}),
-            ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None}, "usage": {"output_tokens": u.output_tokens}}),
+            (
+                "message_delta",
+                {
+                    "type": "message_delta",
+                    "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                    "usage": {"output_tokens": u.output_tokens},
+                },
+            ),
             ("message_stop", {"type": "message_stop"}),
         ]
 
@@ -106,6 +134,8 @@ class FakeAnthropic:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in separate writes: without this, delayed ACKs add 40 ms.
+            disable_nagle_algorithm = True
 
             def do_HEAD(self) -> None:
                 self.send_response(200)
@@ -119,7 +149,13 @@ class FakeAnthropic:
                 try:
                     request = fake.received[-1].json()
                 except ValueError:
-                    self._json({"type": "error", "error": {"type": "invalid_request_error", "message": "invalid JSON"}}, 400)
+                    self._json(
+                        {
+                            "type": "error",
+                            "error": {"type": "invalid_request_error", "message": "invalid JSON"},
+                        },
+                        400,
+                    )
                     return
                 model = request.get("model", "claude-sonnet-4-5")
                 if self.path.split("?")[0].endswith("/count_tokens"):

@@ -8,10 +8,10 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Iterator
 
 import orjson
 
@@ -77,13 +77,27 @@ class Proxy:
 
 
 @contextmanager
-def trimline_serve(tmp: Path, *extra: str, mode: str = "reverse", upstream: str | None = None) -> Iterator[Proxy]:
+def trimline_serve(
+    tmp: Path, *extra: str, mode: str = "reverse", upstream: str | None = None
+) -> Iterator[Proxy]:
     port, stats_port = free_port(), free_port()
     proxy = Proxy(port, stats_port, tmp / "trimline.db", tmp / "mitmproxy", tmp / "serve.log")
     args = [
-        sys.executable, "-m", "addons.cli", "serve", "--mode", mode,
-        "--port", str(port), "--stats-port", str(stats_port),
-        "--db", str(proxy.db), "--confdir", str(proxy.confdir), *extra,
+        sys.executable,
+        "-m",
+        "addons.cli",
+        "serve",
+        "--mode",
+        mode,
+        "--port",
+        str(port),
+        "--stats-port",
+        str(stats_port),
+        "--db",
+        str(proxy.db),
+        "--confdir",
+        str(proxy.confdir),
+        *extra,
     ]
     if upstream:
         args += ["--upstream", upstream]

@@ -25,7 +25,10 @@ MODEL = "claude-sonnet-4-5"
 def pytest_log() -> str:
     """A long, repetitive test log of the kind agents re-send every turn."""
     lines = ["============================= test session starts =============================="]
-    lines += [f"tests/test_api.py::test_roundtrip[case{i}] PASSED{' ' * 20}[{i * 100 // 600:3d}%]" for i in range(600)]
+    lines += [
+        f"tests/test_api.py::test_roundtrip[case{i}] PASSED{' ' * 20}[{i * 100 // 600:3d}%]"
+        for i in range(600)
+    ]
     lines += [
         "tests/test_api.py::test_edge FAILED                                       [100%]",
         "=================================== FAILURES ===================================",
@@ -48,8 +51,18 @@ def conversation(log: str, *, extra_small: str = "ok") -> list[dict]:
             "role": "assistant",
             "content": [
                 {"type": "text", "text": "Running them."},
-                {"type": "tool_use", "id": "toolu_1", "name": "Bash", "input": {"command": "pytest -v"}},
-                {"type": "tool_use", "id": "toolu_2", "name": "Bash", "input": {"command": "echo ok"}},
+                {
+                    "type": "tool_use",
+                    "id": "toolu_1",
+                    "name": "Bash",
+                    "input": {"command": "pytest -v"},
+                },
+                {
+                    "type": "tool_use",
+                    "id": "toolu_2",
+                    "name": "Bash",
+                    "input": {"command": "echo ok"},
+                },
             ],
         },
         {
@@ -91,11 +104,16 @@ def reverse(fake: FakeAnthropic, tmp_path_factory: pytest.TempPathFactory):
 
 def client(proxy: Proxy, session: str) -> anthropic.Anthropic:
     return anthropic.Anthropic(
-        base_url=proxy.url, api_key="sk-ant-test", default_headers={"x-trimline-session": session}, max_retries=0
+        base_url=proxy.url,
+        api_key="sk-ant-test",
+        default_headers={"x-trimline-session": session},
+        max_retries=0,
     )
 
 
-def test_tool_result_compressed_everything_else_identical(reverse: Proxy, fake: FakeAnthropic) -> None:
+def test_tool_result_compressed_everything_else_identical(
+    reverse: Proxy, fake: FakeAnthropic
+) -> None:
     session = f"s-{uuid.uuid4()}"
     messages = conversation(pytest_log())
     fake.received.clear()
@@ -109,7 +127,11 @@ def test_tool_result_compressed_everything_else_identical(reverse: Proxy, fake: 
     compressed = body["messages"][2]["content"][0]["content"]
     assert len(compressed) < len(pytest_log()) / 3
     assert "[trimline]" in compressed
-    for fact in ("FAILED tests/test_api.py::test_edge", "E       AssertionError: assert None == []", "1 failed, 600 passed"):
+    for fact in (
+        "FAILED tests/test_api.py::test_edge",
+        "E       AssertionError: assert None == []",
+        "1 failed, 600 passed",
+    ):
         assert fact in compressed
     # The small result is left alone, in its list form.
     assert body["messages"][2]["content"][1]["content"] == [{"type": "text", "text": "ok"}]
@@ -127,7 +149,9 @@ def test_tool_result_compressed_everything_else_identical(reverse: Proxy, fake: 
 def test_streaming_passes_through_and_usage_is_read(reverse: Proxy, fake: FakeAnthropic) -> None:
     session = f"s-{uuid.uuid4()}"
     messages = conversation(pytest_log())
-    with client(reverse, session).messages.stream(model=MODEL, max_tokens=256, messages=messages) as stream:
+    with client(reverse, session).messages.stream(
+        model=MODEL, max_tokens=256, messages=messages
+    ) as stream:
         text = "".join(stream.text_stream)
         final = stream.get_final_message()
     assert text == fake.text
@@ -147,8 +171,23 @@ def test_same_history_compresses_to_same_bytes(reverse: Proxy, fake: FakeAnthrop
     later = copy.deepcopy(messages)
     del later[2]["content"][1]["cache_control"]
     later += [
-        {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_3", "name": "Bash", "input": {"command": "ls"}}]},
-        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_3", "content": "a\nb", "cache_control": {"type": "ephemeral"}}]},
+        {
+            "role": "assistant",
+            "content": [
+                {"type": "tool_use", "id": "toolu_3", "name": "Bash", "input": {"command": "ls"}}
+            ],
+        },
+        {
+            "role": "user",
+            "content": [
+                {
+                    "type": "tool_result",
+                    "tool_use_id": "toolu_3",
+                    "content": "a\nb",
+                    "cache_control": {"type": "ephemeral"},
+                }
+            ],
+        },
     ]
     c.messages.create(model=MODEL, max_tokens=10, messages=later)
     first, second = (r.json()["messages"][2]["content"][0]["content"] for r in fake.messages())
@@ -156,22 +195,32 @@ def test_same_history_compresses_to_same_bytes(reverse: Proxy, fake: FakeAnthrop
     assert "[trimline]" in first
 
 
-def test_nothing_to_compress_goes_upstream_byte_identical(reverse: Proxy, fake: FakeAnthropic) -> None:
+def test_nothing_to_compress_goes_upstream_byte_identical(
+    reverse: Proxy, fake: FakeAnthropic
+) -> None:
     raw = json.dumps(
         {"model": MODEL, "max_tokens": 10, "messages": conversation("short output")}, indent=1
     ).encode()
     fake.received.clear()
-    r = httpx.post(f"{reverse.url}/v1/messages", content=raw, headers={"content-type": "application/json", "x-api-key": "sk-test"})
+    r = httpx.post(
+        f"{reverse.url}/v1/messages",
+        content=raw,
+        headers={"content-type": "application/json", "x-api-key": "sk-test"},
+    )
     assert r.status_code == 200
     (got,) = fake.messages()
     assert got.body == raw
 
 
-def test_unparseable_body_goes_upstream_unchanged_and_error_is_recorded(reverse: Proxy, fake: FakeAnthropic) -> None:
+def test_unparseable_body_goes_upstream_unchanged_and_error_is_recorded(
+    reverse: Proxy, fake: FakeAnthropic
+) -> None:
     before = reverse.stats()["totals"]
     raw = b'{"model": "claude-sonnet-4-5", "messages": [ this is not json'
     fake.received.clear()
-    r = httpx.post(f"{reverse.url}/v1/messages", content=raw, headers={"content-type": "application/json"})
+    r = httpx.post(
+        f"{reverse.url}/v1/messages", content=raw, headers={"content-type": "application/json"}
+    )
     # The provider's own answer reaches the agent.
     assert r.status_code == 400 and r.json()["error"]["type"] == "invalid_request_error"
     assert fake.received[0].body == raw
@@ -190,7 +239,9 @@ def test_gzip_request_body_is_compressed_and_reencoded(reverse: Proxy, fake: Fak
     assert r.status_code == 200
     (got,) = fake.messages()
     assert got.headers.get("content-encoding", got.headers.get("Content-Encoding")) == "gzip"
-    assert int(got.headers.get("Content-Length", got.headers.get("content-length"))) == len(got.body)
+    assert int(got.headers.get("Content-Length", got.headers.get("content-length"))) == len(
+        got.body
+    )
     upstream = got.json()
     assert "[trimline]" in upstream["messages"][2]["content"][0]["content"]
 
@@ -211,12 +262,18 @@ def test_session_from_claude_code_header_and_metadata(reverse: Proxy, fake: Fake
     header_sid, meta_sid = str(uuid.uuid4()), str(uuid.uuid4())
     c = anthropic.Anthropic(base_url=reverse.url, api_key="sk-test", max_retries=0)
     c.messages.create(
-        model=MODEL, max_tokens=10, messages=conversation("x"),
+        model=MODEL,
+        max_tokens=10,
+        messages=conversation("x"),
         extra_headers={"X-Claude-Code-Session-Id": header_sid},
     )
     c.messages.create(
-        model=MODEL, max_tokens=10, messages=conversation("y"),
-        metadata={"user_id": json.dumps({"device_id": "d", "account_uuid": "", "session_id": meta_sid})},
+        model=MODEL,
+        max_tokens=10,
+        messages=conversation("y"),
+        metadata={
+            "user_id": json.dumps({"device_id": "d", "account_uuid": "", "session_id": meta_sid})
+        },
     )
     assert reverse.wait_for_session(header_sid)["requests"] == 1
     assert reverse.wait_for_session(meta_sid)["requests"] == 1
@@ -224,14 +281,22 @@ def test_session_from_claude_code_header_and_metadata(reverse: Proxy, fake: Fake
 
 def test_forward_mode_https_through_mitmproxy_ca(fake: FakeAnthropic, tmp_path: Path) -> None:
     session = f"s-{uuid.uuid4()}"
-    with trimline_serve(tmp_path, "--redirect", f"api.anthropic.com={fake.url}", mode="forward") as proxy:
-        http_client = httpx.Client(proxy=proxy.url, verify=ssl.create_default_context(cafile=proxy.ca_cert))
+    with trimline_serve(
+        tmp_path, "--redirect", f"api.anthropic.com={fake.url}", mode="forward"
+    ) as proxy:
+        http_client = httpx.Client(
+            proxy=proxy.url, verify=ssl.create_default_context(cafile=proxy.ca_cert)
+        )
         c = anthropic.Anthropic(
-            api_key="sk-test", http_client=http_client, max_retries=0,
+            api_key="sk-test",
+            http_client=http_client,
+            max_retries=0,
             default_headers={"x-trimline-session": session},
         )
         fake.received.clear()
-        with c.messages.stream(model=MODEL, max_tokens=10, messages=conversation(pytest_log())) as stream:
+        with c.messages.stream(
+            model=MODEL, max_tokens=10, messages=conversation(pytest_log())
+        ) as stream:
             assert "".join(stream.text_stream) == fake.text
         (got,) = fake.messages()
         assert "[trimline]" in got.json()["messages"][2]["content"][0]["content"]

@@ -76,9 +76,15 @@ def _result_blocks(
     blocks = []
     if isinstance(content, list):
         for part in content:
-            if isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str):
+            if (
+                isinstance(part, dict)
+                and part.get("type") == "text"
+                and isinstance(part.get("text"), str)
+            ):
                 blocks.append(
-                    ToolBlock(ident, tool, tool_input, part["text"], is_error, _setter(part, "text"))
+                    ToolBlock(
+                        ident, tool, tool_input, part["text"], is_error, _setter(part, "text")
+                    )
                 )
     return blocks
 

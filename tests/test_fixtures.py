@@ -1,0 +1,37 @@
+"""Every fixture (a real output of a real tool) keeps its must-keep facts, and the set saves enough."""
+
+from __future__ import annotations
+
+import pytest
+
+from compressors import compress
+from fixtures.load import Fixture, load_all
+from tests.test_contract import kept_lines_are_an_ordered_subset
+
+FIXTURES = list(load_all())
+# Issue #3's floor: outputs of 500 tokens or more lose at least 70% of their tokens.
+FLOOR = 0.70
+
+
+def test_there_are_fixtures_of_each_family() -> None:
+    assert {"logs", "search", "code"} <= {f.kind for f in FIXTURES}
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=lambda f: f.id)
+def test_fixture_keeps_its_facts(fixture: Fixture) -> None:
+    result = compress(fixture.text, fixture.context)
+    assert fixture.facts, "a fixture without facts proves nothing"
+    missing = [fact for fact in fixture.facts if fact not in result.text]
+    assert not missing
+    assert result.tokens_after <= result.tokens_before
+    assert kept_lines_are_an_ordered_subset(fixture.text, result.text)
+    assert compress(fixture.text, fixture.context).text == result.text
+
+
+@pytest.mark.parametrize("kind", sorted({f.kind for f in FIXTURES}))
+def test_large_outputs_meet_the_savings_floor(kind: str) -> None:
+    results = [compress(f.text, f.context) for f in FIXTURES if f.kind == kind]
+    large = [r for r in results if r.tokens_before >= 500]
+    before = sum(r.tokens_before for r in large)
+    after = sum(r.tokens_after for r in large)
+    assert before and after <= before * (1 - FLOOR), f"{kind}: saved {1 - after / before:.1%}"

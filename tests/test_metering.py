@@ -1,0 +1,107 @@
+"""Records go to SQLite off the request path; /stats sums them."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from pathlib import Path
+
+import orjson
+
+from metering import stats, store
+from metering.estimate import request_tokens
+from metering.records import BlockRecord, CallRecord, Usage
+from metering.writer import RecordWriter
+
+
+def make_record(rng: random.Random, session: str, endpoint: str = "messages") -> CallRecord:
+    before = rng.randint(1000, 5000)
+    saved = rng.randint(0, 900)
+    return CallRecord(
+        ts=1_700_000_000 + rng.random() * 1000,
+        provider="anthropic",
+        endpoint=endpoint,
+        session=session,
+        model=rng.choice(["claude-sonnet-4-5", "claude-haiku-4-5"]),
+        stream=rng.random() < 0.5,
+        status=200,
+        usage=Usage(
+            rng.randint(1, 999), rng.randint(1, 99), rng.randint(0, 99), rng.randint(0, 9999)
+        ),
+        overhead_ms=rng.random(),
+        blocks=[
+            BlockRecord("Bash", rng.choice(["logs", "search"]), before, before - saved, 1.0, False)
+        ],
+        tokens_before=before + 100,
+        tokens_after=before + 100 - saved,
+    )
+
+
+def test_writer_and_stats_agree_with_an_independent_sum(tmp_path: Path) -> None:
+    rng = random.Random(7)
+    records = [make_record(rng, f"s{i % 5}") for i in range(300)]
+    records += [make_record(rng, "s0", endpoint="count_tokens") for _ in range(4)]
+    writer = RecordWriter(tmp_path / "t.db", batch=32)
+    for r in records:
+        writer.submit(r)
+    writer.flush()
+    writer.close()
+    assert writer.written == len(records) and writer.dropped == 0
+
+    conn = store.connect(tmp_path / "t.db", readonly=True)
+    data = stats.stats(conn)
+    model_calls = [r for r in records if r.endpoint == "messages"]
+    t = data["totals"]
+    assert t["requests"] == 300
+    assert t["count_tokens_calls"] == 4
+    assert t["tokens_before"] == sum(r.tokens_before for r in model_calls)
+    assert t["tokens_saved"] == sum(r.tokens_before - r.tokens_after for r in model_calls)
+    assert t["cache_read_input_tokens"] == sum(r.usage.cache_read_input_tokens for r in model_calls)
+    assert t["output_tokens"] == sum(r.usage.output_tokens for r in model_calls)
+    s0 = next(s for s in data["by_session"] if s["session"] == "s0")
+    assert s0["requests"] == sum(1 for r in model_calls if r.session == "s0")
+    kinds = {k["kind"]: k for k in data["by_kind"]}
+    assert kinds["logs"]["blocks"] + kinds["search"]["blocks"] == 300
+    assert sum(m["requests"] for m in data["by_model"]) == 300
+
+
+def test_writer_estimates_request_size_off_the_request_path(tmp_path: Path) -> None:
+    body = {
+        "model": "m",
+        "system": "be brief",
+        "messages": [{"role": "user", "content": "hello " * 500}],
+    }
+    record = CallRecord(
+        ts=1.0, provider="anthropic", endpoint="messages", session="s", model="m", stream=False
+    )
+    record.request_json = orjson.dumps(body)
+    record.blocks = [BlockRecord("Bash", "logs", 400, 100, 1.0, False)]
+    writer = RecordWriter(tmp_path / "t.db")
+    writer.submit(record)
+    writer.close()
+    row = (
+        sqlite3.connect(tmp_path / "t.db")
+        .execute("SELECT tokens_before, tokens_after FROM calls")
+        .fetchone()
+    )
+    assert row == (request_tokens(body), request_tokens(body) - 300)
+    assert row[0] > 500
+
+
+def test_schema_migrations_are_idempotent(tmp_path: Path) -> None:
+    store.connect(tmp_path / "t.db").close()
+    conn = store.connect(tmp_path / "t.db")
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_full_queue_counts_what_it_drops(tmp_path: Path) -> None:
+    writer = RecordWriter(tmp_path / "t.db", max_queue=1)
+    rng = random.Random(1)
+    for _ in range(2000):
+        writer.submit(make_record(rng, "s"))
+    writer.flush()
+    writer.close()
+    (n,) = sqlite3.connect(tmp_path / "t.db").execute("SELECT COUNT(*) FROM calls").fetchone()
+    assert n == writer.written
+    assert n + writer.dropped == 2000
