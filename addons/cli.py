@@ -8,13 +8,8 @@ from pathlib import Path
 
 import orjson
 
+from addons.defaults import DEFAULT_HOSTS, default_db_path
 from compressors import DEFAULT_THRESHOLD, Context, compress
-
-
-def _default_db() -> Path:
-    from addons.trimline import default_db_path
-
-    return default_db_path()
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -26,7 +21,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         stats_port=args.stats_port,
-        db=Path(args.db) if args.db else _default_db(),
+        db=Path(args.db) if args.db else default_db_path(),
         threshold=args.threshold,
         hosts=args.hosts,
         confdir=args.confdir,
@@ -100,7 +95,7 @@ def _numeric(value: str) -> bool:
 def cmd_stats(args: argparse.Namespace) -> int:
     from metering import stats, store
 
-    db = Path(args.db) if args.db else _default_db()
+    db = Path(args.db) if args.db else default_db_path()
     if not db.exists():
         print(
             f"trimline stats: no database at {db} yet (run `trimline serve` first)", file=sys.stderr
@@ -181,7 +176,7 @@ def parser() -> argparse.ArgumentParser:
         help="tokens under which a block is left alone",
     )
     s.add_argument(
-        "--hosts", default="api.anthropic.com", help="forward mode: API hosts to work on"
+        "--hosts", default=DEFAULT_HOSTS, help="forward mode: comma-separated API hosts to work on"
     )
     s.add_argument("--confdir", help="mitmproxy's directory (CA certificate), default ~/.mitmproxy")
     s.add_argument("--redirect", default="", help=argparse.SUPPRESS)

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -20,7 +17,8 @@ from mitmproxy import ctx, http
 from mitmproxy.proxy.mode_specs import ReverseMode
 
 from addons.cache import ResultCache, block_key
-from addons.providers import anthropic
+from addons.defaults import DEFAULT_HOSTS, default_db_path
+from addons.providers import anthropic, openai_chat, openai_responses
 from addons.providers.base import Provider, UsageTap
 from addons.providers.sse import SSEReader
 from addons.streams import decoder
@@ -32,25 +30,23 @@ from metering.writer import RecordWriter
 
 log = logging.getLogger("trimline")
 
-PROVIDERS: tuple[Provider, ...] = (anthropic,)  # type: ignore[assignment]
+PROVIDERS: tuple[Provider, ...] = (anthropic, openai_chat, openai_responses)  # type: ignore[assignment]
 TAG_HEADER_PREFIX = "x-trimline-"
 OVERHEAD_HEADER = "x-trimline-overhead-ms"
 
 
-def default_db_path() -> Path:
-    home = os.environ.get("TRIMLINE_HOME")
-    return (Path(home) if home else Path.home() / ".trimline") / "trimline.db"
-
-
-@dataclass(slots=True)
 class CallState:
     """What the request hook learned, for the response hooks to record."""
 
-    provider: Provider
-    record: CallRecord
-    started: float = field(default_factory=time.perf_counter)
-    sent_at: float = 0.0
-    tap: UsageTap | None = None
+    # A plain class, not a dataclass: mitmdump -s loads this file outside sys.modules.
+    __slots__ = ("provider", "record", "sent_at", "started", "tap")
+
+    def __init__(self, provider: Provider, record: CallRecord) -> None:
+        self.provider = provider
+        self.record = record
+        self.started = time.perf_counter()
+        self.sent_at = 0.0
+        self.tap: UsageTap | None = None
 
 
 class Trimline:
@@ -79,7 +75,7 @@ class Trimline:
         loader.add_option(
             "trimline_hosts",
             str,
-            "api.anthropic.com",
+            DEFAULT_HOSTS,
             "Comma-separated API hosts to work on in forward mode (reverse mode: the upstream).",
         )
 
@@ -244,6 +240,8 @@ class Trimline:
         record.status = response.status_code
         if state.tap is not None:
             record.usage = state.tap.usage
+            if record.usage.output_tokens is None and state.tap.output_text:
+                record.output_text = "".join(state.tap.output_text)
         else:
             try:
                 content = response.get_content(strict=True)

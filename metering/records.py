@@ -11,12 +11,19 @@ from dataclasses import dataclass, field
 
 @dataclass(slots=True)
 class Usage:
-    """Usage as the provider billed it. None where the provider did not say."""
+    """Billed usage, in one meaning for every provider. None where the provider did not say.
+
+    ``input_tokens`` are the tokens billed at the plain input rate: cache reads
+    and writes are apart (Anthropic reports it so; for OpenAI, whose
+    ``prompt_tokens`` include ``cached_tokens``, the provider module subtracts).
+    ``reasoning_tokens`` are part of ``output_tokens``, as both providers bill them.
+    """
 
     input_tokens: int | None = None
     output_tokens: int | None = None
     cache_creation_input_tokens: int | None = None
     cache_read_input_tokens: int | None = None
+    reasoning_tokens: int | None = None
 
     def merge(self, other: Usage) -> None:
         """Fold in a later report (a stream's message_delta is cumulative)."""
@@ -50,6 +57,9 @@ class CallRecord:
     latency_ms: float | None = None
     overhead_ms: float = 0.0
     error: str | None = None
+    # True when the provider reported no output usage and it was counted from the text.
+    usage_estimated: bool = False
+    output_text: str | None = None
     blocks: list[BlockRecord] = field(default_factory=list)
     # The request as the agent sent it, decoded; the writer estimates its size.
     request_json: bytes | None = None

@@ -18,7 +18,9 @@ _CALL_SUMS = """
     COALESCE(SUM(output_tokens), 0) AS output_tokens,
     COALESCE(SUM(cache_creation_input_tokens), 0) AS cache_creation_input_tokens,
     COALESCE(SUM(cache_read_input_tokens), 0) AS cache_read_input_tokens,
-    SUM(CASE WHEN error IS NOT NULL THEN 1 ELSE 0 END) AS errors
+    COALESCE(SUM(reasoning_tokens), 0) AS reasoning_tokens,
+    COALESCE(SUM(usage_estimated), 0) AS usage_estimated_calls,
+    COALESCE(SUM(CASE WHEN error IS NOT NULL THEN 1 ELSE 0 END), 0) AS errors
 """
 _MODEL_CALLS = "endpoint != 'count_tokens'"
 

@@ -26,6 +26,8 @@ _MIGRATIONS: dict[int, str] = {
         output_tokens INTEGER,
         cache_creation_input_tokens INTEGER,
         cache_read_input_tokens INTEGER,
+        reasoning_tokens INTEGER,
+        usage_estimated INTEGER NOT NULL DEFAULT 0,
         ttfb_ms REAL,
         latency_ms REAL,
         overhead_ms REAL NOT NULL,
@@ -78,9 +80,9 @@ def write(conn: sqlite3.Connection, records: list[CallRecord]) -> None:
             cur = conn.execute(
                 "INSERT INTO calls (ts, provider, endpoint, session, model, stream, status,"
                 " tokens_before, tokens_after, input_tokens, output_tokens,"
-                " cache_creation_input_tokens, cache_read_input_tokens,"
-                " ttfb_ms, latency_ms, overhead_ms, error)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " cache_creation_input_tokens, cache_read_input_tokens, reasoning_tokens,"
+                " usage_estimated, ttfb_ms, latency_ms, overhead_ms, error)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     r.ts,
                     r.provider,
@@ -95,6 +97,8 @@ def write(conn: sqlite3.Connection, records: list[CallRecord]) -> None:
                     u.output_tokens,
                     u.cache_creation_input_tokens,
                     u.cache_read_input_tokens,
+                    u.reasoning_tokens,
+                    int(r.usage_estimated),
                     r.ttfb_ms,
                     r.latency_ms,
                     r.overhead_ms,

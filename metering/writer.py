@@ -9,6 +9,7 @@ from pathlib import Path
 
 import orjson
 
+from compressors.tokens import count_tokens
 from metering import store
 from metering.estimate import request_tokens
 from metering.records import CallRecord
@@ -77,7 +78,13 @@ class RecordWriter:
 
 
 def _estimate(r: CallRecord) -> None:
-    """Fills in the request's token estimate before and after compression."""
+    """Fills in token estimates: the request before and after compression, and
+    the output where the provider did not report it."""
+    if r.output_text is not None:
+        if r.usage.output_tokens is None:
+            r.usage.output_tokens = count_tokens(r.output_text)
+            r.usage_estimated = True
+        r.output_text = None
     if r.request_json is None or r.tokens_before is not None:
         return
     try:

@@ -6,6 +6,8 @@ import copy
 import gzip
 import json
 import ssl
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -14,34 +16,13 @@ import httpx
 import pytest
 
 from tests.fake_anthropic import FakeAnthropic
-from tests.proxy import Proxy, trimline_serve
+from tests.proxy import Proxy, _wait_port, free_port, trimline_serve
+from tests.samples import pytest_log
 
 pytestmark = pytest.mark.integration
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 MODEL = "claude-sonnet-4-5"
-
-
-def pytest_log() -> str:
-    """A long, repetitive test log of the kind agents re-send every turn."""
-    lines = ["============================= test session starts =============================="]
-    lines += [
-        f"tests/test_api.py::test_roundtrip[case{i}] PASSED{' ' * 20}[{i * 100 // 600:3d}%]"
-        for i in range(600)
-    ]
-    lines += [
-        "tests/test_api.py::test_edge FAILED                                       [100%]",
-        "=================================== FAILURES ===================================",
-        "__________________________________ test_edge ___________________________________",
-        "    def test_edge():",
-        ">       assert parse('') == []",
-        "E       AssertionError: assert None == []",
-        "tests/test_api.py:88: AssertionError",
-        "=========================== short test summary info ============================",
-        "FAILED tests/test_api.py::test_edge - AssertionError: assert None == []",
-        "======================== 1 failed, 600 passed in 3.21s =========================",
-    ]
-    return "\n".join(lines)
 
 
 def conversation(log: str, *, extra_small: str = "ok") -> list[dict]:
@@ -303,3 +284,45 @@ def test_forward_mode_https_through_mitmproxy_ca(fake: FakeAnthropic, tmp_path: 
         row = proxy.wait_for_session(session)
         assert row["output_tokens"] == fake.usage.output_tokens
         assert row["tokens_saved"] > 0
+
+
+def test_the_addon_runs_under_plain_mitmdump(fake: FakeAnthropic, tmp_path: Path) -> None:
+    port, stats_port = free_port(), free_port()
+    mitmdump = Path(sys.executable).parent / "mitmdump"
+    script = Path(__file__).resolve().parent.parent / "addons" / "trimline.py"
+    proc = subprocess.Popen(
+        [
+            str(mitmdump),
+            "-q",
+            "-s",
+            str(script),
+            "--mode",
+            f"reverse:{fake.url}",
+            "--listen-host",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "--set",
+            f"confdir={tmp_path}/mitm",
+            "--set",
+            f"trimline_db={tmp_path}/t.db",
+            "--set",
+            f"trimline_stats_port={stats_port}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_port(port, proc)
+        _wait_port(stats_port, proc)
+        proxy = Proxy(port, stats_port, tmp_path / "t.db", tmp_path, tmp_path / "log")
+        session = f"s-{uuid.uuid4()}"
+        fake.received.clear()
+        client(proxy, session).messages.create(
+            model=MODEL, max_tokens=10, messages=conversation(pytest_log())
+        )
+        assert "[trimline]" in fake.messages()[0].json()["messages"][2]["content"][0]["content"]
+        assert proxy.wait_for_session(session)["tokens_saved"] > 0
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

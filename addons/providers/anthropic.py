@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import orjson
 
-from addons.providers.base import ToolBlock
+from addons.providers.base import ToolBlock, conversation_hash
 from metering.records import Usage
 
 name = "anthropic"
@@ -107,11 +106,9 @@ def session_id(headers: dict[str, str], body: dict[str, Any]) -> str | None:
 
 
 def conversation_id(body: dict[str, Any]) -> str | None:
-    """A stable id for a conversation: a hash of its first user message."""
     for message in body.get("messages") or ():
         if isinstance(message, dict) and message.get("role") == "user":
-            digest = hashlib.blake2b(orjson.dumps(message.get("content")), digest_size=8)
-            return "conv-" + digest.hexdigest()
+            return conversation_hash(message.get("content"))
     return None
 
 
@@ -130,7 +127,7 @@ class UsageTap:
 
     def __init__(self) -> None:
         self.usage = Usage()
-        self.model: str | None = None
+        self.output_text: list[str] | None = None  # the API always reports output usage
 
     def event(self, name: str, data: bytes) -> None:
         if name not in ("message_start", "message_delta") or b'"usage"' not in data:
@@ -138,7 +135,6 @@ class UsageTap:
         payload = orjson.loads(data)
         if name == "message_start":
             message = payload.get("message") or {}
-            self.model = message.get("model")
             self.usage.merge(_usage(message.get("usage")))
         else:
             self.usage.merge(_usage(payload.get("usage")))

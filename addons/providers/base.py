@@ -7,9 +7,12 @@ back in place, and how to read billed usage from a response, streamed or not.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+import orjson
 
 from metering.records import Usage
 
@@ -27,9 +30,14 @@ class ToolBlock:
 
 
 class UsageTap(Protocol):
-    """Reads usage from a response stream's events as they pass through."""
+    """Reads usage from a response stream's events as they pass through.
+
+    ``output_text`` collects generated text only for streams that may end
+    without usage, so the writer can estimate output tokens; otherwise None.
+    """
 
     usage: Usage
+    output_text: list[str] | None
 
     def event(self, name: str, data: bytes) -> None: ...
 
@@ -43,8 +51,33 @@ class Provider(Protocol):
 
     def tool_blocks(self, body: dict[str, Any]) -> list[ToolBlock]: ...
 
-    def session_id(self, headers: dict[str, str], body: dict[str, Any]) -> str | None: ...
+    def session_id(self, headers: dict[str, str], body: dict[str, Any]) -> str | None:
+        """The agent's own session id, where its requests carry one."""
+        ...
+
+    def conversation_id(self, body: dict[str, Any]) -> str | None:
+        """A stable id for a conversation without a session id (see ``conversation_hash``)."""
+        ...
 
     def usage(self, body: dict[str, Any]) -> Usage: ...
 
     def usage_tap(self) -> UsageTap: ...
+
+
+def conversation_hash(first_user_content: Any) -> str:
+    """Stable across the turns of one conversation: its first user message does not change."""
+    digest = hashlib.blake2b(orjson.dumps(first_user_content), digest_size=8)
+    return "conv-" + digest.hexdigest()
+
+
+def parse_arguments(arguments: Any) -> dict[str, Any]:
+    """A tool call's arguments as a dict, whether sent as a JSON string or an object."""
+    if isinstance(arguments, dict):
+        return arguments
+    if isinstance(arguments, str):
+        try:
+            parsed = orjson.loads(arguments)
+        except orjson.JSONDecodeError:
+            return {}
+        return parsed if isinstance(parsed, dict) else {}
+    return {}

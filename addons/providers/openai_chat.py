@@ -1,0 +1,158 @@
+"""OpenAI Chat Completions: ``POST /v1/chat/completions``, Azure's deployment paths, and
+OpenAI-compatible servers (vLLM, OpenRouter, LiteLLM) that speak the same format."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from addons.providers.base import ToolBlock, conversation_hash, parse_arguments
+from metering.records import Usage
+
+name = "openai"
+
+
+def endpoint(method: str, path: str) -> str | None:
+    if method != "POST":
+        return None
+    path = path.split("?", 1)[0].rstrip("/")
+    return "chat_completions" if path.endswith("/chat/completions") else None
+
+
+def _setter(container: dict[str, Any], key: str):
+    def write(text: str) -> None:
+        container[key] = text
+
+    return write
+
+
+def tool_blocks(body: dict[str, Any]) -> list[ToolBlock]:
+    messages = body.get("messages")
+    if not isinstance(messages, list):
+        return []
+    calls: dict[str, tuple[str, dict[str, Any]]] = {}
+    last_function_call: tuple[str, dict[str, Any]] = ("", {})
+    blocks: list[ToolBlock] = []
+    for message in messages:
+        if not isinstance(message, dict):
+            continue
+        role = message.get("role")
+        if role == "assistant":
+            for call in message.get("tool_calls") or ():
+                if isinstance(call, dict) and isinstance(call.get("id"), str):
+                    fn = call.get("function") if isinstance(call.get("function"), dict) else {}
+                    calls[call["id"]] = (
+                        str(fn.get("name") or ""),
+                        parse_arguments(fn.get("arguments")),
+                    )
+            legacy = message.get("function_call")
+            if isinstance(legacy, dict):
+                last_function_call = (
+                    str(legacy.get("name") or ""),
+                    parse_arguments(legacy.get("arguments")),
+                )
+        elif role == "tool":
+            call_id = message.get("tool_call_id")
+            tool, tool_input = (
+                calls.get(call_id, ("", {})) if isinstance(call_id, str) else ("", {})
+            )
+            blocks.extend(
+                _content_blocks(
+                    message, call_id if isinstance(call_id, str) else "", tool, tool_input
+                )
+            )
+        elif role == "function":
+            # Legacy function calling: results pair with the preceding call by name.
+            tool, tool_input = last_function_call
+            if message.get("name") != tool:
+                tool, tool_input = str(message.get("name") or ""), {}
+            blocks.extend(_content_blocks(message, "", tool, tool_input))
+    return blocks
+
+
+def _content_blocks(
+    message: dict[str, Any], call_id: str, tool: str, tool_input: dict[str, Any]
+) -> list[ToolBlock]:
+    content = message.get("content")
+    if isinstance(content, str):
+        return [ToolBlock(call_id, tool, tool_input, content, False, _setter(message, "content"))]
+    blocks = []
+    if isinstance(content, list):
+        for part in content:
+            if (
+                isinstance(part, dict)
+                and part.get("type") == "text"
+                and isinstance(part.get("text"), str)
+            ):
+                blocks.append(
+                    ToolBlock(call_id, tool, tool_input, part["text"], False, _setter(part, "text"))
+                )
+    return blocks
+
+
+def session_id(headers: dict[str, str], body: dict[str, Any]) -> str | None:
+    key = body.get("prompt_cache_key")
+    return key if isinstance(key, str) and key else None
+
+
+def conversation_id(body: dict[str, Any]) -> str | None:
+    for message in body.get("messages") or ():
+        if isinstance(message, dict) and message.get("role") == "user":
+            return conversation_hash(message.get("content"))
+    return None
+
+
+def usage(body: dict[str, Any]) -> Usage:
+    return _usage(body.get("usage"))
+
+
+def _usage(raw: Any) -> Usage:
+    if not isinstance(raw, dict):
+        return Usage()
+    prompt = raw.get("prompt_tokens")
+    cached = (raw.get("prompt_tokens_details") or {}).get("cached_tokens")
+    reasoning = (raw.get("completion_tokens_details") or {}).get("reasoning_tokens")
+    cached = cached if isinstance(cached, int) else None
+    return Usage(
+        # prompt_tokens include the cached ones; Trimline's input_tokens do not.
+        input_tokens=prompt - (cached or 0) if isinstance(prompt, int) else None,
+        output_tokens=raw.get("completion_tokens")
+        if isinstance(raw.get("completion_tokens"), int)
+        else None,
+        cache_read_input_tokens=cached,
+        reasoning_tokens=reasoning if isinstance(reasoning, int) else None,
+    )
+
+
+class UsageTap:
+    """Usage from the chunk that carries it (``stream_options.include_usage``), which
+    may also carry choices; without it, the streamed text, for an estimate."""
+
+    def __init__(self) -> None:
+        self.usage = Usage()
+        self.output_text: list[str] | None = []
+
+    def event(self, name: str, data: bytes) -> None:
+        if data == b"[DONE]":
+            return
+        chunk = orjson.loads(data)
+        if not isinstance(chunk, dict):
+            return
+        if chunk.get("usage"):
+            self.usage.merge(_usage(chunk["usage"]))
+        if self.output_text is not None:
+            for choice in chunk.get("choices") or ():
+                delta = choice.get("delta") if isinstance(choice, dict) else None
+                if isinstance(delta, dict):
+                    for key in ("content", "reasoning_content"):
+                        if isinstance(delta.get(key), str):
+                            self.output_text.append(delta[key])
+                    for call in delta.get("tool_calls") or ():
+                        fn = call.get("function") if isinstance(call, dict) else None
+                        if isinstance(fn, dict) and isinstance(fn.get("arguments"), str):
+                            self.output_text.append(fn["arguments"])
+
+
+def usage_tap() -> UsageTap:
+    return UsageTap()

@@ -1,0 +1,171 @@
+"""OpenAI Responses: ``POST /v1/responses``, which Codex CLI uses (also over WebSocket,
+where a ``response.create`` message carries the same body)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import orjson
+
+from addons.providers.base import ToolBlock, conversation_hash, parse_arguments
+from metering.records import Usage
+
+name = "openai"
+
+_OUTPUT_TYPES = {
+    "function_call_output": "function_call",
+    "custom_tool_call_output": "custom_tool_call",
+    "local_shell_call_output": "local_shell_call",
+}
+# Codex CLI frames each command's output with a header ending in "Output:".
+_CODEX_HEADER = re.compile(
+    r"\A(?:(?:Chunk ID|Wall time|Process exited with code|Process running with session ID"
+    r"|Original token count|Warning)[^\n]*\n)+Output:\n"
+)
+_EXIT_CODE = re.compile(r"^Process exited with code (-?\d+)$", re.MULTILINE)
+
+
+def endpoint(method: str, path: str) -> str | None:
+    if method != "POST":
+        return None
+    path = path.split("?", 1)[0].rstrip("/")
+    return "responses" if path.endswith("/responses") else None
+
+
+def _call(item: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    kind = item.get("type")
+    if kind == "function_call":
+        return str(item.get("name") or ""), parse_arguments(item.get("arguments"))
+    if kind == "custom_tool_call":
+        raw = item.get("input")
+        return str(item.get("name") or ""), {"input": raw} if isinstance(raw, str) else {}
+    action = item.get("action") if isinstance(item.get("action"), dict) else {}
+    return "local_shell", {"command": action.get("command")} if action.get("command") else {}
+
+
+def _block(call_id: str, tool: str, tool_input: dict[str, Any], text: str, write) -> ToolBlock:
+    """A block for one output; Codex's header is kept and only the output under it is offered."""
+    header = _CODEX_HEADER.match(text)
+    if header is None:
+        return ToolBlock(call_id, tool, tool_input, text, False, write)
+    prefix = header.group(0)
+    code = _EXIT_CODE.search(prefix)
+    is_error = code is not None and code.group(1) != "0"
+    return ToolBlock(
+        call_id, tool, tool_input, text[len(prefix) :], is_error, lambda new: write(prefix + new)
+    )
+
+
+def _setter(container: dict[str, Any], key: str):
+    def write(text: str) -> None:
+        container[key] = text
+
+    return write
+
+
+def tool_blocks(body: dict[str, Any]) -> list[ToolBlock]:
+    items = body.get("input")
+    if not isinstance(items, list):
+        return []
+    calls: dict[str, tuple[str, dict[str, Any]]] = {}
+    blocks: list[ToolBlock] = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        kind = item.get("type")
+        call_id = item.get("call_id")
+        if not isinstance(call_id, str):
+            continue
+        if kind in _OUTPUT_TYPES.values():
+            calls[call_id] = _call(item)
+        elif kind in _OUTPUT_TYPES:
+            tool, tool_input = calls.get(call_id, ("", {}))
+            output = item.get("output")
+            if isinstance(output, str):
+                blocks.append(_block(call_id, tool, tool_input, output, _setter(item, "output")))
+            elif isinstance(output, list):
+                for part in output:
+                    if (
+                        isinstance(part, dict)
+                        and part.get("type") in ("input_text", "output_text", "text")
+                        and isinstance(part.get("text"), str)
+                    ):
+                        blocks.append(
+                            _block(call_id, tool, tool_input, part["text"], _setter(part, "text"))
+                        )
+    return blocks
+
+
+def session_id(headers: dict[str, str], body: dict[str, Any]) -> str | None:
+    """Codex CLI: ``session_id`` in the ``x-codex-turn-metadata`` header, else ``prompt_cache_key``."""
+    meta = headers.get("x-codex-turn-metadata")
+    if meta:
+        try:
+            parsed = orjson.loads(meta)
+        except orjson.JSONDecodeError:
+            parsed = None
+        if isinstance(parsed, dict) and isinstance(parsed.get("session_id"), str):
+            return parsed["session_id"]
+    key = body.get("prompt_cache_key")
+    if isinstance(key, str) and key:
+        return key
+    sid = headers.get("session-id") or headers.get("session_id")
+    return sid or None
+
+
+def conversation_id(body: dict[str, Any]) -> str | None:
+    items = body.get("input")
+    if isinstance(items, str):
+        return conversation_hash(items)
+    for item in items or ():
+        if isinstance(item, dict) and item.get("role") == "user":
+            return conversation_hash(item.get("content"))
+    return None
+
+
+def usage(body: dict[str, Any]) -> Usage:
+    return _usage(body.get("usage"))
+
+
+def _usage(raw: Any) -> Usage:
+    if not isinstance(raw, dict):
+        return Usage()
+    total = raw.get("input_tokens")
+    cached = (raw.get("input_tokens_details") or {}).get("cached_tokens")
+    reasoning = (raw.get("output_tokens_details") or {}).get("reasoning_tokens")
+    cached = cached if isinstance(cached, int) else None
+    return Usage(
+        # input_tokens include the cached ones; Trimline's input_tokens do not.
+        input_tokens=total - (cached or 0) if isinstance(total, int) else None,
+        output_tokens=raw.get("output_tokens")
+        if isinstance(raw.get("output_tokens"), int)
+        else None,
+        cache_read_input_tokens=cached,
+        reasoning_tokens=reasoning if isinstance(reasoning, int) else None,
+    )
+
+
+_FINAL_EVENTS = ("response.completed", "response.incomplete", "response.failed")
+
+
+class UsageTap:
+    """Usage from the final ``response.completed`` (or incomplete/failed) event."""
+
+    def __init__(self) -> None:
+        self.usage = Usage()
+        self.output_text: list[str] | None = None  # the final event always carries usage
+
+    def event(self, name: str, data: bytes) -> None:
+        if b'"usage"' not in data:
+            return
+        payload = orjson.loads(data)
+        if not isinstance(payload, dict):
+            return
+        kind = payload.get("type", name)
+        if kind in _FINAL_EVENTS and isinstance(payload.get("response"), dict):
+            self.usage.merge(_usage(payload["response"].get("usage")))
+
+
+def usage_tap() -> UsageTap:
+    return UsageTap()
