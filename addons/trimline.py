@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from typing import Any
 
 import orjson
@@ -47,6 +48,19 @@ class CallState:
         self.started = time.perf_counter()
         self.sent_at = 0.0
         self.tap: UsageTap | None = None
+
+
+class WebSocketCalls:
+    """The calls made over one WebSocket, answered in order."""
+
+    __slots__ = ("pending", "tags")
+
+    def __init__(self, tags: dict[str, str]) -> None:
+        self.tags = tags
+        self.pending: deque[CallState] = deque()
+
+
+WS_FINAL_EVENTS = ("response.completed", "response.incomplete", "response.failed", "error")
 
 
 class Trimline:
@@ -114,27 +128,22 @@ class Trimline:
     # -- request side -------------------------------------------------------
 
     def _provider(self, flow: http.HTTPFlow) -> tuple[Provider, str] | None:
-        reverse = isinstance(flow.client_conn.proxy_mode, ReverseMode)
-        if not reverse and flow.request.pretty_host not in self.hosts:
-            return None
         for provider in PROVIDERS:
             endpoint = provider.endpoint(flow.request.method, flow.request.path)
             if endpoint:
                 return provider, endpoint
         return None
 
-    async def request(self, flow: http.HTTPFlow) -> None:
-        match = self._provider(flow)
-        if match is None:
-            return
-        provider, endpoint = match
-        tags = {
-            k.lower()[len(TAG_HEADER_PREFIX) :]: v
-            for k, v in flow.request.headers.items()
-            if k.lower().startswith(TAG_HEADER_PREFIX)
-        }
-        for k in [k for k in flow.request.headers if k.lower().startswith(TAG_HEADER_PREFIX)]:
-            del flow.request.headers[k]
+    def _tags(self, flow: http.HTTPFlow) -> dict[str, str]:
+        """``x-trimline-*`` headers, removed before the request goes upstream."""
+        headers = flow.request.headers
+        names = [k for k in headers if k.lower().startswith(TAG_HEADER_PREFIX)]
+        tags = {k.lower()[len(TAG_HEADER_PREFIX) :]: headers[k] for k in names}
+        for k in names:
+            del headers[k]
+        return tags
+
+    def _start(self, provider: Provider, endpoint: str, tags: dict[str, str]) -> CallState:
         record = CallRecord(
             ts=time.time(),
             provider=provider.name,
@@ -143,29 +152,51 @@ class Trimline:
             model="",
             stream=False,
         )
-        state = CallState(provider, record)
+        return CallState(provider, record)
+
+    async def request(self, flow: http.HTTPFlow) -> None:
+        reverse = isinstance(flow.client_conn.proxy_mode, ReverseMode)
+        if not reverse and flow.request.pretty_host not in self.hosts:
+            return
+        tags = self._tags(flow)
+        if (
+            flow.request.method == "GET"
+            and flow.request.headers.get("upgrade", "").lower() == "websocket"
+        ):
+            flow.metadata["trimline_ws"] = WebSocketCalls(tags)
+            return
+        match = self._provider(flow)
+        if match is None:
+            return
+        state = self._start(*match, tags)
         flow.metadata["trimline"] = state
         try:
             await asyncio.to_thread(self._rewrite, flow, state)
         except Exception as e:  # fail open: the request goes on as it came
-            record.error = f"request: {type(e).__name__}: {e}"[:500]
-            log.warning("trimline: request left unchanged: %s", record.error)
-        record.overhead_ms = (time.perf_counter() - state.started) * 1000
+            state.record.error = f"request: {type(e).__name__}: {e}"[:500]
+            log.warning("trimline: request left unchanged: %s", state.record.error)
+        state.record.overhead_ms = (time.perf_counter() - state.started) * 1000
         state.sent_at = time.time()
 
     def _rewrite(self, flow: http.HTTPFlow, state: CallState) -> None:
-        record = state.record
         raw = flow.request.get_content(strict=True)
         if not raw:
             return
         body = orjson.loads(raw)
         if not isinstance(body, dict):
             raise ValueError("request body is not a JSON object")
-        record.request_json = raw
+        state.record.request_json = raw
+        headers = {k.lower(): v for k, v in flow.request.headers.items()}
+        if self._compress(state, body, headers):
+            # Untouched bodies go upstream byte-identical; only a change re-serialises.
+            flow.request.content = orjson.dumps(body)
+
+    def _compress(self, state: CallState, body: dict[str, Any], headers: dict[str, str]) -> bool:
+        """Compresses the body's tool outputs in place; True if any changed."""
+        record = state.record
+        provider = state.provider
         record.model = str(body.get("model") or "")
         record.stream = body.get("stream") is True
-        headers = {k.lower(): v for k, v in flow.request.headers.items()}
-        provider = state.provider
         record.session = (
             record.session
             or provider.session_id(headers, body)
@@ -193,9 +224,68 @@ class Trimline:
             if result.changed:
                 block.write(result.text)
                 changed = True
-        if changed:
-            # Untouched bodies go upstream byte-identical; only a change re-serialises.
-            flow.request.content = orjson.dumps(body)
+        return changed
+
+    # -- WebSocket (Codex's Responses transport) ----------------------------
+
+    async def websocket_message(self, flow: http.HTTPFlow) -> None:
+        calls: WebSocketCalls | None = flow.metadata.get("trimline_ws")
+        if calls is None or flow.websocket is None:
+            return
+        message = flow.websocket.messages[-1]
+        if not message.is_text:
+            return
+        try:
+            payload = orjson.loads(message.content)
+        except orjson.JSONDecodeError:
+            return
+        if not isinstance(payload, dict):
+            return
+        kind = payload.get("type")
+        if message.from_client:
+            if kind != "response.create":
+                return
+            state = self._start(openai_responses, "responses_ws", calls.tags)
+            state.record.stream = True
+            state.tap = openai_responses.usage_tap()
+            headers = {k.lower(): v for k, v in flow.request.headers.items()}
+            state.record.request_json = message.content
+            try:
+                # Some clients nest the body under "response"; others send its fields flat.
+                body = payload["response"] if isinstance(payload.get("response"), dict) else payload
+                if await asyncio.to_thread(self._compress, state, body, headers):
+                    message.content = orjson.dumps(payload)
+            except Exception as e:  # fail open
+                state.record.error = f"request: {type(e).__name__}: {e}"[:500]
+            state.record.overhead_ms = (time.perf_counter() - state.started) * 1000
+            state.sent_at = time.time()
+            calls.pending.append(state)
+        elif calls.pending:
+            state = calls.pending[0]
+            if state.record.ttfb_ms is None:
+                state.record.ttfb_ms = (time.time() - state.sent_at) * 1000
+            try:
+                state.tap.event(str(kind), message.content)
+            except Exception as e:
+                state.record.error = f"usage stream: {type(e).__name__}: {e}"[:500]
+            if kind in WS_FINAL_EVENTS:
+                calls.pending.popleft()
+                state.record.status = 200 if kind != "error" else 0
+                if kind == "error":
+                    state.record.error = message.text[:500]
+                state.record.usage = state.tap.usage
+                state.record.latency_ms = (time.time() - state.sent_at) * 1000
+                if self.writer is not None:
+                    self.writer.submit(state.record)
+
+    def websocket_end(self, flow: http.HTTPFlow) -> None:
+        calls: WebSocketCalls | None = flow.metadata.pop("trimline_ws", None)
+        while calls is not None and calls.pending:
+            state = calls.pending.popleft()
+            state.record.error = "websocket closed before the response completed"
+            state.record.usage = state.tap.usage
+            if self.writer is not None:
+                self.writer.submit(state.record)
 
     # -- response side ------------------------------------------------------
 

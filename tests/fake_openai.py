@@ -166,3 +166,40 @@ class FakeOpenAI(FakeUpstream):
                 ),
             ]
         )
+
+
+class FakeOpenAIWebSocket:
+    """The Responses API over WebSocket, as Codex CLI's default provider uses it: each
+    ``response.create`` message is answered with the stream's events as JSON messages."""
+
+    def __init__(self, http_twin: FakeOpenAI) -> None:
+        from websockets.sync.server import serve
+
+        self.twin = http_twin
+        self.received: list[dict] = []
+        self.handshake_headers: list[dict[str, str]] = []
+        self.server = serve(self._handle, "127.0.0.1", 0)
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.server.socket.getsockname()[1]}"
+
+    def __enter__(self) -> FakeOpenAIWebSocket:
+        import threading
+
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+
+    def _handle(self, ws) -> None:
+        import json
+
+        self.handshake_headers.append(dict(ws.request.headers.raw_items()))
+        for raw in ws:
+            request = json.loads(raw)
+            self.received.append(request)
+            reply = self.twin._responses({**request, "stream": True})
+            for _, event in reply.events:
+                ws.send(json.dumps(event))

@@ -12,7 +12,7 @@ import openai
 import pytest
 
 from addons.providers import openai_chat, openai_responses
-from tests.fake_openai import FakeOpenAI
+from tests.fake_openai import FakeOpenAI, FakeOpenAIWebSocket
 from tests.proxy import Proxy, trimline_serve
 from tests.samples import pytest_log
 
@@ -294,3 +294,42 @@ def test_responses_parse_all_output_item_types() -> None:
     assert body["input"][3]["output"].startswith("Chunk ID: 5f0c1a\n")
     exit_1 = openai_responses.tool_blocks({"input": responses_input("boom")})
     assert exit_1[0].is_error and exit_1[0].tool_input["cmd"] == "pytest -v"
+
+
+def test_responses_over_websocket_are_compressed_and_metered(
+    fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    from websockets.sync.client import connect
+
+    session = f"s-{uuid.uuid4()}"
+    with (
+        FakeOpenAIWebSocket(fake) as ws_fake,
+        trimline_serve(tmp_path, upstream=ws_fake.url.replace("ws:", "http:")) as proxy,
+    ):
+        url = f"ws://127.0.0.1:{proxy.port}/v1/responses"
+        with connect(
+            url,
+            additional_headers={"x-trimline-session": session, "authorization": "Bearer sk-test"},
+        ) as ws:
+            for _turn in range(2):
+                ws.send(
+                    json.dumps(
+                        {
+                            "type": "response.create",
+                            "model": "gpt-5-codex",
+                            "input": responses_input(pytest_log()),
+                        }
+                    )
+                )
+                events = []
+                while not events or events[-1]["type"] != "response.completed":
+                    events.append(json.loads(ws.recv(timeout=10)))
+        first, second = ws_fake.received
+        output = first["input"][3]["output"]
+        assert output.startswith(CODEX_HEADER) and "[trimline]" in output
+        assert second["input"] == first["input"]
+        assert not any(k.lower().startswith("x-trimline") for k in ws_fake.handshake_headers[0])
+        row = proxy.wait_for_session(session, n=2)
+        assert row["output_tokens"] == 2 * fake.usage.output_tokens
+        assert row["cache_read_input_tokens"] == 2 * fake.usage.cached_tokens
+        assert row["tokens_saved"] > 0
