@@ -1,4 +1,4 @@
-"""The ``trimline`` command: serve, compress, stats."""
+"""The ``trimline`` command: serve, compress, show, mcp, stats."""
 
 from __future__ import annotations
 
@@ -154,6 +154,33 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _lines(value: str) -> tuple[int, int]:
+    first, _, last = value.partition("-")
+    try:
+        return int(first), int(last or first)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"want A-B, got {value!r}") from None
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from metering.originals import Originals, path_for, select
+
+    path = path_for(Path(args.db) if args.db else default_db_path())
+    text = Originals(path, readonly=True).get(args.id) if path.exists() else None
+    if text is None:
+        print(f"trimline show: no original {args.id!r} in {path}", file=sys.stderr)
+        return 1
+    out = select(text, args.lines, args.grep)
+    sys.stdout.write(out if out.endswith("\n") or not out else out + "\n")
+    return 0
+
+
+def cmd_mcp(args: argparse.Namespace) -> int:
+    from addons.mcp import serve_stdio
+
+    return serve_stdio(Path(args.db) if args.db else default_db_path())
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="trimline", description=__doc__)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -191,6 +218,21 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--threshold", type=int, default=DEFAULT_THRESHOLD)
     c.add_argument("--json", action="store_true", help="print one JSON object")
     c.set_defaults(func=cmd_compress)
+
+    sh = sub.add_parser("show", help="print the original of a compressed tool output")
+    sh.add_argument("id", help="the id in a [trimline] marker")
+    sh.add_argument(
+        "--lines", type=_lines, help="only lines A-B (positions in the original output)"
+    )
+    sh.add_argument(
+        "--grep", help="only lines matching this regular expression, with their positions"
+    )
+    sh.add_argument("--db", help="the proxy's database (default ~/.trimline/trimline.db)")
+    sh.set_defaults(func=cmd_show)
+
+    m = sub.add_parser("mcp", help="an MCP server (stdio) with an expand tool for elided output")
+    m.add_argument("--db", help="the proxy's database (default ~/.trimline/trimline.db)")
+    m.set_defaults(func=cmd_mcp)
 
     st = sub.add_parser("stats", help="what was sent, billed and saved")
     st.add_argument("--db", help="SQLite database (default ~/.trimline/trimline.db)")

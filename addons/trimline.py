@@ -17,15 +17,16 @@ import orjson
 from mitmproxy import ctx, http
 from mitmproxy.proxy.mode_specs import ReverseMode
 
-from addons.cache import ResultCache, block_key
+from addons.decisions import Decisions, decision_key
 from addons.defaults import DEFAULT_HOSTS, default_db_path
 from addons.providers import anthropic, openai_chat, openai_responses
 from addons.providers.base import Provider, UsageTap
 from addons.providers.sse import SSEReader
 from addons.streams import decoder
-from compressors import DEFAULT_THRESHOLD, Context, compress
+from compressors import DEFAULT_THRESHOLD, Context, Result, compress
+from compressors.base import block_id
 from compressors.tokens import count_tokens
-from metering.records import BlockRecord, CallRecord
+from metering.records import BlockRecord, CallRecord, Original
 from metering.server import StatsServer
 from metering.writer import RecordWriter
 
@@ -65,7 +66,7 @@ WS_FINAL_EVENTS = ("response.completed", "response.incomplete", "response.failed
 
 class Trimline:
     def __init__(self) -> None:
-        self.cache = ResultCache()
+        self.decisions: Decisions | None = None
         self.hosts: set[str] = set()
         self.writer: RecordWriter | None = None
         self.stats_server: StatsServer | None = None
@@ -99,7 +100,9 @@ class Trimline:
         if "trimline_db" in updated or self.writer is None:
             if self.writer is not None:
                 self.writer.close()
+                self.decisions.close()
             self.writer = RecordWriter(ctx.options.trimline_db or default_db_path())
+            self.decisions = Decisions(self.writer.db_path, self.writer.submit)
 
     def running(self) -> None:
         count_tokens("warm up")  # loads the tokenizer now, not on the first request
@@ -123,6 +126,7 @@ class Trimline:
             self.stats_server = None
         if self.writer is not None:
             self.writer.close()
+            self.decisions.close()
             self.writer = None
 
     # -- request side -------------------------------------------------------
@@ -205,16 +209,24 @@ class Trimline:
         )
         threshold = ctx.options.trimline_threshold
         changed = False
-        # Every block is looked at, so later turns find their history in the cache.
         for block in provider.tool_blocks(body):
             context = Context(block.tool, block.tool_input, block.is_error)
             t0 = time.perf_counter()
-            result, cached = self.cache.get_or_compute(
-                block_key(context, block.text, threshold),
-                lambda: compress(block.text, context, threshold),  # noqa: B023
-            )
+            key = decision_key(context, block.text)
+            result = self.decisions.get(key)
+            cached = result is not None
+            if result is None:
+                if block.latest:
+                    result = compress(block.text, context, threshold)
+                    if result.changed:
+                        self.writer.submit(Original(block_id(block.text), block.text))
+                else:
+                    # History sent before Trimline saw it (it started mid-session, or lost its
+                    # database): those bytes are in the provider's cache as they are.
+                    result = Result(block.text, "unseen", 0, 0)
+                result = self.decisions.put(key, result)
             ms = (time.perf_counter() - t0) * 1000
-            if result.kind == "small":
+            if result.kind in ("small", "unseen"):
                 continue
             record.blocks.append(
                 BlockRecord(

@@ -9,6 +9,7 @@ of the input by construction: kept lines are byte-exact, in order.
 
 from __future__ import annotations
 
+import hashlib
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -81,9 +82,11 @@ class Plan:
 
     ``keep`` holds 0-based indices into ``text.split("\\n")``. ``notes`` maps
     the index of the first line of a dropped run (or any line in it) to a short
-    description of the run ("41 passing tests", "body of parse_args"); runs without a note get a
-    generic one. ``hint`` turns a dropped run (0-based, inclusive) into the way
-    to get it back; the default is built from the context by ``recovery_hint``.
+    description of the run ("41 passing tests", "body of parse_args"); runs
+    without a note get a generic one. Every marker says how to print the run
+    from the original with ``trimline show``; ``hint`` may add the tool's own
+    way to get a dropped run (0-based, inclusive) back, such as a ``Read`` with
+    offset and limit.
     """
 
     kind: str
@@ -98,14 +101,14 @@ class Plan:
     source: str | None = None
 
 
-def recovery_hint(ctx: Context, first: int, last: int) -> str:
-    """How an agent gets lines first..last (1-based, inclusive) of this output back."""
-    cmd = ctx.command
-    if cmd:
-        return f"re-run: {{ {cmd.strip()} ; }} 2>&1 | sed -n '{first},{last}p'"
-    if ctx.file_path:
-        return f"Read {ctx.file_path}"
-    return "re-run the tool call"
+def block_id(text: str) -> str:
+    """The short content address under which the proxy keeps a block's original."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=6).hexdigest()
+
+
+def show_command(ident: str, first: int, last: int) -> str:
+    """The command that prints lines first..last (1-based positions) of an original."""
+    return f"trimline show {ident} --lines {first}-{last}"
 
 
 def marker(first: int, last: int, what: str, hint: str) -> str:
@@ -116,7 +119,12 @@ def marker(first: int, last: int, what: str, hint: str) -> str:
 
 
 def render(text: str, plan: Plan, ctx: Context) -> tuple[str, tuple[Elision, ...]]:
-    """Kept lines verbatim, each dropped run replaced by one marker line."""
+    """Kept lines verbatim, each dropped run replaced by one marker line.
+
+    Every marker names the command that prints the dropped lines from the
+    original, which the proxy keeps under ``block_id(text)``.
+    """
+    ident = block_id(text)
     lines = (plan.source if plan.source is not None else text).split("\n")
     # A trailing newline yields an empty last "line"; never elide it on its own.
     if lines and lines[-1] == "":
@@ -136,7 +144,8 @@ def render(text: str, plan: Plan, ctx: Context) -> tuple[str, tuple[Elision, ...
         first, last = (plan.number(i), plan.number(j)) if plan.number else (i + 1, j + 1)
         # A run may swallow several noted spans: the first note inside it speaks for it.
         what = next((plan.notes[k] for k in range(i, j + 1) if k in plan.notes), "output")
-        hint = plan.hint(i, j) if plan.hint else recovery_hint(ctx, first, last)
+        show = show_command(ident, i + 1, j + 1)
+        hint = f"{plan.hint(i, j)}, or run: {show}" if plan.hint else f"run: {show}"
         line = marker(first, last, what, hint)
         dropped = lines[i : j + 1]
         if len(line) >= sum(len(d) + 1 for d in dropped) - 1:

@@ -69,3 +69,19 @@ class CallRecord:
     @property
     def tokens_saved_by_blocks(self) -> int:
         return sum(b.tokens_before - b.tokens_after for b in self.blocks)
+
+
+@dataclass(slots=True)
+class Decision:
+    """What was sent for one tool output (see ``addons.decisions``), encoded."""
+
+    key: bytes
+    result: bytes
+
+
+@dataclass(slots=True)
+class Original:
+    """A tool output as the agent produced it, kept so its elisions can be undone."""
+
+    id: str
+    text: str

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
-from metering.records import CallRecord
+from metering.records import CallRecord, Decision
 
 SCHEMA_VERSION = 1
 
@@ -46,6 +47,11 @@ _MIGRATIONS: dict[int, str] = {
         cached INTEGER NOT NULL
     );
     CREATE INDEX blocks_call ON blocks(call_id);
+    CREATE TABLE decisions (
+        key BLOB PRIMARY KEY,
+        ts REAL NOT NULL,
+        result BLOB NOT NULL
+    );
     """,
 }
 
@@ -70,6 +76,16 @@ def migrate(conn: sqlite3.Connection) -> None:
         with conn:
             conn.executescript(_MIGRATIONS[target])
             conn.execute(f"PRAGMA user_version={target}")
+
+
+def write_decisions(conn: sqlite3.Connection, decisions: list[Decision]) -> None:
+    """The first decision for a block wins: a later one must never replace bytes already sent."""
+    now = time.time()
+    with conn:
+        conn.executemany(
+            "INSERT OR IGNORE INTO decisions (key, ts, result) VALUES (?,?,?)",
+            [(d.key, now, d.result) for d in decisions],
+        )
 
 
 def write(conn: sqlite3.Connection, records: list[CallRecord]) -> None:

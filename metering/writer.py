@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from pathlib import Path
 
 import orjson
@@ -12,11 +13,14 @@ import orjson
 from compressors.tokens import count_tokens
 from metering import store
 from metering.estimate import request_tokens
-from metering.records import CallRecord
+from metering.originals import Originals
+from metering.originals import path_for as originals_path
+from metering.records import CallRecord, Decision, Original
 
 log = logging.getLogger(__name__)
 
 _STOP = object()
+PRUNE_EVERY = 600.0  # seconds between prunes of the originals store
 
 
 class RecordWriter:
@@ -27,10 +31,12 @@ class RecordWriter:
         self.written = 0
         self._queue: queue.Queue[object] = queue.Queue(maxsize=max_queue)
         self._conn = store.connect(self.db_path)
+        self.originals = Originals(originals_path(self.db_path))
+        self._next_prune = 0.0
         self._thread = threading.Thread(target=self._run, name="trimline-writer", daemon=True)
         self._thread.start()
 
-    def submit(self, record: CallRecord) -> None:
+    def submit(self, record: CallRecord | Decision | Original) -> None:
         """Never blocks the proxy: a full queue counts the record as dropped."""
         try:
             self._queue.put_nowait(record)
@@ -48,6 +54,7 @@ class RecordWriter:
         self._queue.put(_STOP)
         self._thread.join(timeout=30)
         self._conn.close()
+        self.originals.close()
 
     def _run(self) -> None:
         while True:
@@ -60,6 +67,21 @@ class RecordWriter:
             records = [i for i in items if isinstance(i, CallRecord)]
             if records:
                 self._write(records)
+            decisions = [i for i in items if isinstance(i, Decision)]
+            originals = [(i.id, i.text) for i in items if isinstance(i, Original)]
+            try:
+                if decisions:
+                    store.write_decisions(self._conn, decisions)
+                if originals:
+                    self.originals.put_many(originals)
+                if time.monotonic() > self._next_prune:
+                    self._next_prune = time.monotonic() + PRUNE_EVERY
+                    self.originals.prune()
+            except Exception:
+                self.dropped += len(decisions) + len(originals)
+                log.exception(
+                    "could not write %d decision(s), %d original(s)", len(decisions), len(originals)
+                )
             for item in items:
                 if isinstance(item, threading.Event):
                     item.set()

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from compressors import Context, compress, registry
-from compressors.base import MARKER_PREFIX, Plan, render
+from compressors.base import MARKER_PREFIX, Plan, block_id, render
 from compressors.text import clean
 
 
@@ -50,7 +50,7 @@ def test_render_keeps_lines_verbatim_and_marks_each_run() -> None:
     lines = out.split("\n")
     assert lines[:2] == text.split("\n")[:2]
     assert lines[2].startswith("[trimline] 3 lines elided (lines 3-5: three lines)")
-    assert "sed -n '3,5p'" in lines[2]
+    assert lines[2].endswith(f"— run: trimline show {block_id(text)} --lines 3-5")
     assert [(e.start, e.end) for e in elided] == [(3, 5), (7, 9)]
     assert kept_lines_are_an_ordered_subset(text, out)
 

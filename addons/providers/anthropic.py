@@ -43,9 +43,10 @@ def tool_blocks(body: dict[str, Any]) -> list[ToolBlock]:
         return []
     calls: dict[str, tuple[str, dict[str, Any]]] = {}
     blocks: list[ToolBlock] = []
-    for message in messages:
+    for position, message in enumerate(messages):
         if not isinstance(message, dict) or not isinstance(message.get("content"), list):
             continue
+        latest = position == len(messages) - 1
         role = message.get("role")
         for item in message["content"]:
             if not isinstance(item, dict):
@@ -58,7 +59,9 @@ def tool_blocks(body: dict[str, Any]) -> list[ToolBlock]:
                     tool_input if isinstance(tool_input, dict) else {},
                 )
             elif role == "user" and kind == "tool_result":
-                blocks.extend(_result_blocks(item, calls))
+                for block in _result_blocks(item, calls):
+                    block.latest = latest
+                    blocks.append(block)
     return blocks
 
 

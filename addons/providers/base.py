@@ -19,7 +19,12 @@ from metering.records import Usage
 
 @dataclass(slots=True)
 class ToolBlock:
-    """One tool output in a request, with the call that produced it."""
+    """One tool output in a request, with the call that produced it.
+
+    ``latest`` marks outputs of the newest turn (the trailing tool results),
+    which this request sends for the first time; everything else is history
+    that earlier requests already sent.
+    """
 
     tool_use_id: str
     tool: str
@@ -27,6 +32,7 @@ class ToolBlock:
     text: str
     is_error: bool
     write: Callable[[str], None] = field(repr=False)
+    latest: bool = False
 
 
 class UsageTap(Protocol):

@@ -31,10 +31,14 @@ def tool_blocks(body: dict[str, Any]) -> list[ToolBlock]:
     messages = body.get("messages")
     if not isinstance(messages, list):
         return []
+    # The newest turn is the run of tool messages that ends the conversation.
+    first_latest = len(messages)
+    while first_latest > 0 and _is_result(messages[first_latest - 1]):
+        first_latest -= 1
     calls: dict[str, tuple[str, dict[str, Any]]] = {}
     last_function_call: tuple[str, dict[str, Any]] = ("", {})
     blocks: list[ToolBlock] = []
-    for message in messages:
+    for position, message in enumerate(messages):
         if not isinstance(message, dict):
             continue
         role = message.get("role")
@@ -52,31 +56,38 @@ def tool_blocks(body: dict[str, Any]) -> list[ToolBlock]:
                     str(legacy.get("name") or ""),
                     parse_arguments(legacy.get("arguments")),
                 )
-        elif role == "tool":
+            continue
+        if role == "tool":
             call_id = message.get("tool_call_id")
-            tool, tool_input = (
-                calls.get(call_id, ("", {})) if isinstance(call_id, str) else ("", {})
-            )
-            blocks.extend(
-                _content_blocks(
-                    message, call_id if isinstance(call_id, str) else "", tool, tool_input
-                )
-            )
+            call_id = call_id if isinstance(call_id, str) else ""
+            tool, tool_input = calls.get(call_id, ("", {}))
         elif role == "function":
             # Legacy function calling: results pair with the preceding call by name.
+            call_id = ""
             tool, tool_input = last_function_call
             if message.get("name") != tool:
                 tool, tool_input = str(message.get("name") or ""), {}
-            blocks.extend(_content_blocks(message, "", tool, tool_input))
+        else:
+            continue
+        latest = position >= first_latest
+        blocks.extend(_content_blocks(message, call_id, tool, tool_input, latest))
     return blocks
 
 
+def _is_result(message: Any) -> bool:
+    return isinstance(message, dict) and message.get("role") in ("tool", "function")
+
+
 def _content_blocks(
-    message: dict[str, Any], call_id: str, tool: str, tool_input: dict[str, Any]
+    message: dict[str, Any], call_id: str, tool: str, tool_input: dict[str, Any], latest: bool
 ) -> list[ToolBlock]:
     content = message.get("content")
     if isinstance(content, str):
-        return [ToolBlock(call_id, tool, tool_input, content, False, _setter(message, "content"))]
+        return [
+            ToolBlock(
+                call_id, tool, tool_input, content, False, _setter(message, "content"), latest
+            )
+        ]
     blocks = []
     if isinstance(content, list):
         for part in content:
@@ -85,8 +96,9 @@ def _content_blocks(
                 and part.get("type") == "text"
                 and isinstance(part.get("text"), str)
             ):
+                write = _setter(part, "text")
                 blocks.append(
-                    ToolBlock(call_id, tool, tool_input, part["text"], False, _setter(part, "text"))
+                    ToolBlock(call_id, tool, tool_input, part["text"], False, write, latest)
                 )
     return blocks
 

@@ -44,16 +44,19 @@ def _call(item: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return "local_shell", {"command": action.get("command")} if action.get("command") else {}
 
 
-def _block(call_id: str, tool: str, tool_input: dict[str, Any], text: str, write) -> ToolBlock:
+def _block(
+    call_id: str, tool: str, tool_input: dict[str, Any], text: str, write, latest: bool
+) -> ToolBlock:
     """A block for one output; Codex's header is kept and only the output under it is offered."""
     header = _CODEX_HEADER.match(text)
     if header is None:
-        return ToolBlock(call_id, tool, tool_input, text, False, write)
+        return ToolBlock(call_id, tool, tool_input, text, False, write, latest)
     prefix = header.group(0)
     code = _EXIT_CODE.search(prefix)
     is_error = code is not None and code.group(1) != "0"
+    body = text[len(prefix) :]
     return ToolBlock(
-        call_id, tool, tool_input, text[len(prefix) :], is_error, lambda new: write(prefix + new)
+        call_id, tool, tool_input, body, is_error, lambda new: write(prefix + new), latest
     )
 
 
@@ -68,9 +71,17 @@ def tool_blocks(body: dict[str, Any]) -> list[ToolBlock]:
     items = body.get("input")
     if not isinstance(items, list):
         return []
+    # The newest turn is the run of tool outputs that ends the input.
+    first_latest = len(items)
+    while (
+        first_latest > 0
+        and isinstance(items[first_latest - 1], dict)
+        and items[first_latest - 1].get("type") in _OUTPUT_TYPES
+    ):
+        first_latest -= 1
     calls: dict[str, tuple[str, dict[str, Any]]] = {}
     blocks: list[ToolBlock] = []
-    for item in items:
+    for position, item in enumerate(items):
         if not isinstance(item, dict):
             continue
         kind = item.get("type")
@@ -81,9 +92,12 @@ def tool_blocks(body: dict[str, Any]) -> list[ToolBlock]:
             calls[call_id] = _call(item)
         elif kind in _OUTPUT_TYPES:
             tool, tool_input = calls.get(call_id, ("", {}))
+            latest = position >= first_latest
             output = item.get("output")
             if isinstance(output, str):
-                blocks.append(_block(call_id, tool, tool_input, output, _setter(item, "output")))
+                blocks.append(
+                    _block(call_id, tool, tool_input, output, _setter(item, "output"), latest)
+                )
             elif isinstance(output, list):
                 for part in output:
                     if (
@@ -92,7 +106,14 @@ def tool_blocks(body: dict[str, Any]) -> list[ToolBlock]:
                         and isinstance(part.get("text"), str)
                     ):
                         blocks.append(
-                            _block(call_id, tool, tool_input, part["text"], _setter(part, "text"))
+                            _block(
+                                call_id,
+                                tool,
+                                tool_input,
+                                part["text"],
+                                _setter(part, "text"),
+                                latest,
+                            )
                         )
     return blocks
 

@@ -426,8 +426,9 @@ def test_hints_for_tools_without_a_command() -> None:
     assert "Grep pattern=value output_mode=content path=src/a.py" in markers(grep)[0]
     assert "head_limit" not in grep
     other = run(text, Context("mcp__fs__search", {"query": "value"}))
-    assert markers(other)[0].endswith("mcp__fs__search query=value")
+    assert "mcp__fs__search query=value, or run: trimline show " in markers(other)[0]
     anonymous = run(text, Context())
-    assert markers(anonymous)[0].endswith("re-run the search")
+    assert "re-run the search, or run: trimline show " in markers(anonymous)[0]
     shell = run(text, bash("grep -rn value src"))
-    assert "sed -n '61,200p'" in markers(shell)[0]
+    assert markers(shell)[0].endswith(" --lines 61-200")
+    assert "— run: trimline show " in markers(shell)[0]
