@@ -82,7 +82,7 @@ def _fmt(value: object) -> str:
     if value is None:
         return "-"
     if isinstance(value, float):
-        return f"{value:,.2f}"
+        return f"{value:,.4f}" if value < 100 else f"{value:,.2f}"
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
@@ -114,6 +114,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
         "output_tokens",
         "cache_creation_input_tokens",
         "cache_read_input_tokens",
+        "cost_usd",
     ]
     totals = data["totals"]
     print("Totals")

@@ -59,6 +59,7 @@ class CallRecord:
     error: str | None = None
     # True when the provider reported no output usage and it was counted from the text.
     usage_estimated: bool = False
+    cost_usd: float | None = None
     output_text: str | None = None
     blocks: list[BlockRecord] = field(default_factory=list)
     # The request as the agent sent it, decoded; the writer estimates its size.

@@ -20,6 +20,8 @@ _CALL_SUMS = """
     COALESCE(SUM(cache_read_input_tokens), 0) AS cache_read_input_tokens,
     COALESCE(SUM(reasoning_tokens), 0) AS reasoning_tokens,
     COALESCE(SUM(usage_estimated), 0) AS usage_estimated_calls,
+    ROUND(COALESCE(SUM(cost_usd), 0), 6) AS cost_usd,
+    COALESCE(SUM(CASE WHEN cost_usd IS NULL AND status = 200 THEN 1 ELSE 0 END), 0) AS unpriced_calls,
     COALESCE(SUM(CASE WHEN error IS NOT NULL THEN 1 ELSE 0 END), 0) AS errors
 """
 _MODEL_CALLS = "endpoint != 'count_tokens'"

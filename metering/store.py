@@ -29,6 +29,7 @@ _MIGRATIONS: dict[int, str] = {
         cache_read_input_tokens INTEGER,
         reasoning_tokens INTEGER,
         usage_estimated INTEGER NOT NULL DEFAULT 0,
+        cost_usd REAL,
         ttfb_ms REAL,
         latency_ms REAL,
         overhead_ms REAL NOT NULL,
@@ -97,8 +98,8 @@ def write(conn: sqlite3.Connection, records: list[CallRecord]) -> None:
                 "INSERT INTO calls (ts, provider, endpoint, session, model, stream, status,"
                 " tokens_before, tokens_after, input_tokens, output_tokens,"
                 " cache_creation_input_tokens, cache_read_input_tokens, reasoning_tokens,"
-                " usage_estimated, ttfb_ms, latency_ms, overhead_ms, error)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " usage_estimated, cost_usd, ttfb_ms, latency_ms, overhead_ms, error)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     r.ts,
                     r.provider,
@@ -115,6 +116,7 @@ def write(conn: sqlite3.Connection, records: list[CallRecord]) -> None:
                     u.cache_read_input_tokens,
                     u.reasoning_tokens,
                     int(r.usage_estimated),
+                    r.cost_usd,
                     r.ttfb_ms,
                     r.latency_ms,
                     r.overhead_ms,

@@ -15,6 +15,7 @@ from metering import store
 from metering.estimate import request_tokens
 from metering.originals import Originals
 from metering.originals import path_for as originals_path
+from metering.prices import cost
 from metering.records import CallRecord, Decision, Original
 
 log = logging.getLogger(__name__)
@@ -90,7 +91,7 @@ class RecordWriter:
 
     def _write(self, records: list[CallRecord]) -> None:
         for r in records:
-            _estimate(r)
+            _complete(r)
         try:
             store.write(self._conn, records)
             self.written += len(records)
@@ -99,14 +100,16 @@ class RecordWriter:
             log.exception("could not write %d record(s)", len(records))
 
 
-def _estimate(r: CallRecord) -> None:
-    """Fills in token estimates: the request before and after compression, and
-    the output where the provider did not report it."""
+def _complete(r: CallRecord) -> None:
+    """Fills in what is too slow for the request path: the cost, the request's size
+    before and after compression, and output tokens the provider did not report."""
     if r.output_text is not None:
         if r.usage.output_tokens is None:
             r.usage.output_tokens = count_tokens(r.output_text)
             r.usage_estimated = True
         r.output_text = None
+    if r.cost_usd is None:
+        r.cost_usd = cost(r.provider, r.model, r.usage)
     if r.request_json is None or r.tokens_before is not None:
         return
     try:

@@ -7,9 +7,11 @@ import sqlite3
 from pathlib import Path
 
 import orjson
+import pytest
 
 from metering import stats, store
 from metering.estimate import request_tokens
+from metering.prices import cost
 from metering.records import BlockRecord, CallRecord, Usage
 from metering.writer import RecordWriter
 
@@ -105,3 +107,50 @@ def test_a_full_queue_counts_what_it_drops(tmp_path: Path) -> None:
     (n,) = sqlite3.connect(tmp_path / "t.db").execute("SELECT COUNT(*) FROM calls").fetchone()
     assert n == writer.written
     assert n + writer.dropped == 2000
+
+
+def test_cost_prices_each_kind_of_token_at_its_own_rate() -> None:
+    # Anthropic: input_tokens exclude cache reads and writes. Sonnet 4.5 is $3 in, $3.75
+    # cache write, $0.30 cache read, $15 out per million.
+    anthropic = Usage(
+        input_tokens=1200,
+        output_tokens=42,
+        cache_creation_input_tokens=300,
+        cache_read_input_tokens=9000,
+    )
+    expected = (1200 * 3 + 300 * 3.75 + 9000 * 0.30 + 42 * 15) / 1e6
+    assert cost("anthropic", "claude-sonnet-4-5", anthropic) == pytest.approx(expected)
+    # OpenAI, as the provider module stores it: 5,000 prompt tokens of which 4,096 cached.
+    # GPT-5 is $1.25 in, $0.125 cached, $10 out per million.
+    openai = Usage(
+        input_tokens=5000 - 4096,
+        output_tokens=57,
+        cache_read_input_tokens=4096,
+        reasoning_tokens=20,
+    )
+    assert cost("openai", "gpt-5", openai) == pytest.approx(
+        (904 * 1.25 + 4096 * 0.125 + 57 * 10) / 1e6
+    )
+
+
+def test_unknown_models_and_missing_usage_cost_nothing_known() -> None:
+    assert cost("anthropic", "claude-imaginary-9", Usage(10, 10)) is None
+    assert cost("anthropic", "claude-sonnet-4-5", Usage()) is None
+
+
+def test_streamed_calls_are_priced_too(tmp_path: Path) -> None:
+    record = CallRecord(
+        ts=1.0,
+        provider="anthropic",
+        endpoint="messages",
+        session="s",
+        model="claude-sonnet-4-5",
+        stream=True,
+        status=200,
+        usage=Usage(input_tokens=1000, output_tokens=100),
+    )
+    writer = RecordWriter(tmp_path / "t.db")
+    writer.submit(record)
+    writer.close()
+    (value,) = sqlite3.connect(tmp_path / "t.db").execute("SELECT cost_usd FROM calls").fetchone()
+    assert value == pytest.approx((1000 * 3 + 100 * 15) / 1e6)

@@ -119,6 +119,11 @@ def test_chat_tool_messages_compressed_and_usage_normalised(
     assert row["output_tokens"] == fake.usage.output_tokens
     assert row["reasoning_tokens"] == fake.usage.reasoning_tokens
     assert row["tokens_saved"] > 0
+    u = fake.usage
+    expected = (
+        (u.input_tokens - u.cached_tokens) * 1.25 + u.cached_tokens * 0.125 + u.output_tokens * 10
+    )
+    assert row["cost_usd"] == pytest.approx(expected / 1e6)
 
 
 @pytest.mark.parametrize("with_choices", [False, True])

@@ -125,6 +125,14 @@ def test_tool_result_compressed_everything_else_identical(
     assert row["cache_read_input_tokens"] == fake.usage.cache_read_input_tokens
     assert row["cache_creation_input_tokens"] == fake.usage.cache_creation_input_tokens
     assert row["output_tokens"] == fake.usage.output_tokens
+    u = fake.usage
+    expected = (
+        u.input_tokens * 3
+        + u.cache_creation_input_tokens * 3.75
+        + u.cache_read_input_tokens * 0.3
+        + u.output_tokens * 15
+    )
+    assert row["cost_usd"] == pytest.approx(expected / 1e6)
 
 
 def test_streaming_passes_through_and_usage_is_read(reverse: Proxy, fake: FakeAnthropic) -> None:

@@ -25,8 +25,16 @@ def turn(history: list[dict], tool_id: str, command: str, output: str) -> list[d
     """The conversation after one more tool call and its result."""
     return [
         *history,
-        {"role": "assistant", "content": [{"type": "tool_use", "id": tool_id, "name": "Bash", "input": {"command": command}}]},
-        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": tool_id, "content": output}]},
+        {
+            "role": "assistant",
+            "content": [
+                {"type": "tool_use", "id": tool_id, "name": "Bash", "input": {"command": command}}
+            ],
+        },
+        {
+            "role": "user",
+            "content": [{"type": "tool_result", "tool_use_id": tool_id, "content": output}],
+        },
     ]
 
 
@@ -53,7 +61,13 @@ def results(fake: FakeAnthropic) -> list[str]:
 
 
 def trimline(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, "-m", "addons.cli", *args], input=stdin, capture_output=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "addons.cli", *args],
+        input=stdin,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
 
 
 @pytest.fixture()
@@ -62,7 +76,9 @@ def fake():
         yield f
 
 
-def test_every_marker_names_a_command_that_returns_the_original(fake: FakeAnthropic, tmp_path: Path) -> None:
+def test_every_marker_names_a_command_that_returns_the_original(
+    fake: FakeAnthropic, tmp_path: Path
+) -> None:
     log = pytest_log()
     with trimline_serve(tmp_path, upstream=fake.url) as proxy:
         send(proxy, turn([{"role": "user", "content": "go"}], "t1", "pytest -v", log), "s")
@@ -73,7 +89,10 @@ def test_every_marker_names_a_command_that_returns_the_original(fake: FakeAnthro
         for ident, first, last in markers:
             shown = trimline("show", ident, "--lines", f"{first}-{last}", "--db", str(proxy.db))
             assert shown.returncode == 0, shown.stderr
-            assert shown.stdout.decode().rstrip("\n").split("\n") == original[int(first) - 1 : int(last)]
+            assert (
+                shown.stdout.decode().rstrip("\n").split("\n")
+                == original[int(first) - 1 : int(last)]
+            )
         ident = markers[0][0]
         whole = trimline("show", ident, "--db", str(proxy.db)).stdout.decode()
         assert whole.rstrip("\n") == log
@@ -82,7 +101,9 @@ def test_every_marker_names_a_command_that_returns_the_original(fake: FakeAnthro
         assert trimline("show", "000000000000", "--db", str(proxy.db)).returncode == 1
 
 
-def test_history_sent_before_trimline_is_never_rewritten(fake: FakeAnthropic, tmp_path: Path) -> None:
+def test_history_sent_before_trimline_is_never_rewritten(
+    fake: FakeAnthropic, tmp_path: Path
+) -> None:
     # A session that began without Trimline: its first tool result already went upstream as is.
     history = turn([{"role": "user", "content": "go"}], "t1", "pytest -v", pytest_log())
     with trimline_serve(tmp_path, upstream=fake.url) as proxy:
@@ -95,7 +116,9 @@ def test_history_sent_before_trimline_is_never_rewritten(fake: FakeAnthropic, tm
         assert results(fake)[:2] == [old, new]
 
 
-def test_a_restart_with_other_settings_replays_the_same_bytes(fake: FakeAnthropic, tmp_path: Path) -> None:
+def test_a_restart_with_other_settings_replays_the_same_bytes(
+    fake: FakeAnthropic, tmp_path: Path
+) -> None:
     messages = turn([{"role": "user", "content": "go"}], "t1", "pytest -v", pytest_log())
     with trimline_serve(tmp_path, upstream=fake.url) as proxy:
         send(proxy, messages, "s")
@@ -108,32 +131,53 @@ def test_a_restart_with_other_settings_replays_the_same_bytes(fake: FakeAnthropi
         assert results(fake)[0] == first
 
 
-def test_compression_works_whatever_cache_control_markers_are_present(fake: FakeAnthropic, tmp_path: Path) -> None:
+def test_compression_works_whatever_cache_control_markers_are_present(
+    fake: FakeAnthropic, tmp_path: Path
+) -> None:
     """The shape Claude Code always sends: cache_control on the system prompt and on the last block."""
     body = {
         "model": "claude-sonnet-4-5",
         "max_tokens": 10,
-        "system": [{"type": "text", "text": "You are Claude Code.", "cache_control": {"type": "ephemeral"}}],
+        "system": [
+            {"type": "text", "text": "You are Claude Code.", "cache_control": {"type": "ephemeral"}}
+        ],
         "messages": [
             {"role": "user", "content": [{"type": "text", "text": "go"}]},
             {
                 "role": "assistant",
                 "content": [
-                    {"type": "server_tool_use", "id": "srvtoolu_1", "name": "web_search", "input": {"query": "x"}},
+                    {
+                        "type": "server_tool_use",
+                        "id": "srvtoolu_1",
+                        "name": "web_search",
+                        "input": {"query": "x"},
+                    },
                     {"type": "web_search_tool_result", "tool_use_id": "srvtoolu_1", "content": []},
-                    {"type": "tool_use", "id": "t1", "name": "Bash", "input": {"command": "pytest -v"}},
+                    {
+                        "type": "tool_use",
+                        "id": "t1",
+                        "name": "Bash",
+                        "input": {"command": "pytest -v"},
+                    },
                 ],
             },
             {
                 "role": "user",
                 "content": [
-                    {"type": "tool_result", "tool_use_id": "t1", "content": pytest_log(), "cache_control": {"type": "ephemeral"}}
+                    {
+                        "type": "tool_result",
+                        "tool_use_id": "t1",
+                        "content": pytest_log(),
+                        "cache_control": {"type": "ephemeral"},
+                    }
                 ],
             },
         ],
     }
     with trimline_serve(tmp_path, upstream=fake.url) as proxy:
-        r = httpx.post(f"{proxy.url}/v1/messages", json=body, headers={"x-api-key": "k"}, timeout=30)
+        r = httpx.post(
+            f"{proxy.url}/v1/messages", json=body, headers={"x-api-key": "k"}, timeout=30
+        )
         assert r.status_code == 200
     sent = fake.messages()[-1].json()
     assert sent["system"] == body["system"]
@@ -146,14 +190,40 @@ def test_compression_works_whatever_cache_control_markers_are_present(fake: Fake
 def test_mcp_expand_returns_the_original(fake: FakeAnthropic, tmp_path: Path) -> None:
     log = pytest_log()
     with trimline_serve(tmp_path, upstream=fake.url) as proxy:
-        send(proxy, turn([{"role": "user", "content": "go"}], "t1", "pytest -v", log), f"s-{uuid.uuid4()}")
+        send(
+            proxy,
+            turn([{"role": "user", "content": "go"}], "t1", "pytest -v", log),
+            f"s-{uuid.uuid4()}",
+        )
         ident, first, last = MARKER.findall(results(fake)[0])[0]
         requests = [
-            {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}},
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-06-18",
+                    "capabilities": {},
+                    "clientInfo": {"name": "t", "version": "1"},
+                },
+            },
             {"jsonrpc": "2.0", "method": "notifications/initialized"},
             {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
-            {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "expand", "arguments": {"id": ident, "lines": f"{first}-{last}"}}},
-            {"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {"name": "expand", "arguments": {"id": "nope"}}},
+            {
+                "jsonrpc": "2.0",
+                "id": 3,
+                "method": "tools/call",
+                "params": {
+                    "name": "expand",
+                    "arguments": {"id": ident, "lines": f"{first}-{last}"},
+                },
+            },
+            {
+                "jsonrpc": "2.0",
+                "id": 4,
+                "method": "tools/call",
+                "params": {"name": "expand", "arguments": {"id": "nope"}},
+            },
         ]
         stdin = b"".join(json.dumps(r).encode() + b"\n" for r in requests)
         done = trimline("mcp", "--db", str(proxy.db), stdin=stdin)
