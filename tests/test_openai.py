@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import ssl
 import uuid
@@ -338,3 +339,51 @@ def test_responses_over_websocket_are_compressed_and_metered(
         assert row["output_tokens"] == 2 * fake.usage.output_tokens
         assert row["cache_read_input_tokens"] == 2 * fake.usage.cached_tokens
         assert row["tokens_saved"] > 0
+
+
+@pytest.mark.parametrize("path", ["/v1/chat/completions", "/v1/responses"])
+def test_nothing_to_compress_goes_upstream_byte_identical(
+    reverse: Proxy, fake: FakeOpenAI, path: str
+) -> None:
+    if path.endswith("/responses"):
+        body = {"model": "gpt-5-codex", "input": responses_input("short"), "stream": False}
+    else:
+        body = {"model": "gpt-5", "messages": chat_messages("short")}
+    raw = json.dumps(body, indent=2).encode()
+    fake.received.clear()
+    r = httpx.post(
+        f"{reverse.url}{path}", content=raw, headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 200
+    assert fake.received[0].body == raw
+
+
+def test_azure_deployment_path_and_gzip_body(reverse: Proxy, fake: FakeOpenAI) -> None:
+    session = f"s-{uuid.uuid4()}"
+    body = {"messages": chat_messages(pytest_log())}  # Azure names the model in the path
+    fake.received.clear()
+    r = httpx.post(
+        f"{reverse.url}/openai/deployments/gpt5-prod/chat/completions?api-version=2025-04-01-preview",
+        content=gzip.compress(json.dumps(body).encode()),
+        headers={
+            "content-type": "application/json",
+            "content-encoding": "gzip",
+            "api-key": "k",
+            "x-trimline-session": session,
+        },
+    )
+    assert r.status_code == 200
+    (got,) = fake.received
+    assert got.header("content-encoding") == "gzip"
+    assert "[trimline]" in got.json()["messages"][3]["content"]
+    assert reverse.wait_for_session(session)["tokens_saved"] > 0
+
+
+def test_an_unparseable_body_fails_open(reverse: Proxy, fake: FakeOpenAI) -> None:
+    raw = b'{"model": "gpt-5", "input": [{"type": "function_call_output", "call_id"'
+    fake.received.clear()
+    r = httpx.post(
+        f"{reverse.url}/v1/responses", content=raw, headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 400  # what the provider said, passed on
+    assert fake.received[0].body == raw
