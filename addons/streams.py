@@ -36,3 +36,19 @@ def decoder(content_encoding: str) -> Callable[[bytes], bytes]:
         return chunk
 
     return decode
+
+
+class TooLarge(ValueError):
+    """A body that decodes to more than the limit (a compression bomb, or just too big)."""
+
+
+def decode_body(raw: bytes, content_encoding: str, limit: int) -> bytes:
+    """A whole body decoded, refusing to produce more than ``limit`` bytes."""
+    decode = decoder(content_encoding)
+    out = bytearray()
+    # Feed small slices: a bomb expands a few KB into gigabytes, so check as it grows.
+    for i in range(0, len(raw), 16384):
+        out += decode(raw[i : i + 16384])
+        if len(out) > limit:
+            raise TooLarge(f"body decodes to more than {limit:,} bytes")
+    return bytes(out)

@@ -22,7 +22,7 @@ from addons.defaults import DEFAULT_HOSTS, default_db_path
 from addons.providers import anthropic, openai_chat, openai_responses
 from addons.providers.base import Provider, UsageTap
 from addons.providers.sse import SSEReader
-from addons.streams import decoder
+from addons.streams import decode_body, decoder
 from compressors import DEFAULT_THRESHOLD, Context, Result, compress
 from compressors.base import block_id
 from compressors.tokens import count_tokens
@@ -35,6 +35,8 @@ log = logging.getLogger("trimline")
 PROVIDERS: tuple[Provider, ...] = (anthropic, openai_chat, openai_responses)  # type: ignore[assignment]
 TAG_HEADER_PREFIX = "x-trimline-"
 OVERHEAD_HEADER = "x-trimline-overhead-ms"
+# Larger request bodies go upstream untouched (and the skip is recorded).
+MAX_BODY_BYTES = 64 << 20
 
 
 class CallState:
@@ -183,7 +185,11 @@ class Trimline:
         state.sent_at = time.time()
 
     def _rewrite(self, flow: http.HTTPFlow, state: CallState) -> None:
-        raw = flow.request.get_content(strict=True)
+        raw = decode_body(
+            flow.request.raw_content or b"",
+            flow.request.headers.get("content-encoding", ""),
+            MAX_BODY_BYTES,
+        )
         if not raw:
             return
         body = orjson.loads(raw)

@@ -334,3 +334,25 @@ def test_the_addon_runs_under_plain_mitmdump(fake: FakeAnthropic, tmp_path: Path
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_a_compression_bomb_is_not_inflated_and_goes_on_unchanged(
+    reverse: Proxy, fake: FakeAnthropic
+) -> None:
+    before = reverse.stats()["totals"]["errors"]
+    bomb = gzip.compress(b'{"messages": [' + b" " * (80 << 20), compresslevel=9)
+    fake.received.clear()
+    r = httpx.post(
+        f"{reverse.url}/v1/messages",
+        content=bomb,
+        headers={"content-type": "application/json", "content-encoding": "gzip"},
+        timeout=60,
+    )
+    assert r.status_code == 400  # the provider's answer, passed on
+    assert fake.received[0].body == bomb
+    stats = reverse.wait_for_requests(0)
+    for _ in range(100):
+        if stats["totals"]["errors"] > before:
+            break
+        stats = reverse.stats()
+    assert stats["totals"]["errors"] == before + 1
