@@ -8,6 +8,7 @@ records and stats in ``metering``.
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import time
 from collections import deque
@@ -53,6 +54,18 @@ class CallState:
         self.tap: UsageTap | None = None
 
 
+def proxy_auth_tags(header: str) -> dict[str, str]:
+    """Team and project from proxy basic-auth credentials (user name and password)."""
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic" or not encoded:
+        return {}
+    try:
+        team, _, project = base64.b64decode(encoded.strip()).decode("utf-8").partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return {k: v for k, v in (("team", team), ("project", project)) if v}
+
+
 class WebSocketCalls:
     """The calls made over one WebSocket, answered in order."""
 
@@ -69,6 +82,7 @@ WS_FINAL_EVENTS = ("response.completed", "response.incomplete", "response.failed
 class Trimline:
     def __init__(self) -> None:
         self.decisions: Decisions | None = None
+        self.connection_tags: dict[str, dict[str, str]] = {}
         self.hosts: set[str] = set()
         self.writer: RecordWriter | None = None
         self.stats_server: StatsServer | None = None
@@ -157,14 +171,34 @@ class Trimline:
             session=tags.get("session", ""),
             model="",
             stream=False,
+            team=tags.get("team"),
+            project=tags.get("project"),
+            user=tags.get("user"),
+            environment=tags.get("environment"),
+            feature=tags.get("feature"),
         )
         return CallState(provider, record)
+
+    def http_connect(self, flow: http.HTTPFlow) -> None:
+        """Zero-code tagging: ``HTTPS_PROXY=http://team:project@127.0.0.1:8080``."""
+        tags = proxy_auth_tags(flow.request.headers.get("proxy-authorization", ""))
+        if tags:
+            self.connection_tags[flow.client_conn.id] = tags
+
+    def client_disconnected(self, client: Any) -> None:
+        self.connection_tags.pop(client.id, None)
 
     async def request(self, flow: http.HTTPFlow) -> None:
         reverse = isinstance(flow.client_conn.proxy_mode, ReverseMode)
         if not reverse and flow.request.pretty_host not in self.hosts:
             return
-        tags = self._tags(flow)
+        tags = {
+            **self.connection_tags.get(flow.client_conn.id, {}),
+            **proxy_auth_tags(flow.request.headers.get("proxy-authorization", "")),
+            **self._tags(flow),
+        }
+        # Credentials meant for this proxy never travel further.
+        flow.request.headers.pop("proxy-authorization", None)
         if (
             flow.request.method == "GET"
             and flow.request.headers.get("upgrade", "").lower() == "websocket"

@@ -52,6 +52,11 @@ class CallRecord:
     model: str
     stream: bool
     status: int = 0
+    team: str | None = None
+    project: str | None = None
+    user: str | None = None
+    environment: str | None = None
+    feature: str | None = None
     usage: Usage = field(default_factory=Usage)
     ttfb_ms: float | None = None
     latency_ms: float | None = None

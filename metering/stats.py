@@ -55,6 +55,11 @@ def stats(conn: sqlite3.Connection, *, top: int = 50) -> dict[str, Any]:
         f"SELECT provider, model, {_CALL_SUMS} FROM calls WHERE {_MODEL_CALLS}"
         " GROUP BY provider, model ORDER BY requests DESC",
     )
+    by_team = _rows(
+        conn,
+        f"SELECT team, project, {_CALL_SUMS} FROM calls WHERE {_MODEL_CALLS}"
+        " GROUP BY team, project ORDER BY cost_usd DESC, requests DESC",
+    )
     by_kind = _rows(
         conn,
         "SELECT b.kind, COUNT(*) AS blocks, SUM(b.tokens_before) AS tokens_before,"
@@ -64,4 +69,10 @@ def stats(conn: sqlite3.Connection, *, top: int = 50) -> dict[str, Any]:
         " FROM blocks b JOIN calls c ON c.id = b.call_id"
         f" WHERE c.{_MODEL_CALLS} GROUP BY b.kind ORDER BY tokens_saved DESC",
     )
-    return {"totals": totals, "by_session": by_session, "by_model": by_model, "by_kind": by_kind}
+    return {
+        "totals": totals,
+        "by_session": by_session,
+        "by_model": by_model,
+        "by_team": by_team,
+        "by_kind": by_kind,
+    }

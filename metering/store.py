@@ -21,6 +21,11 @@ _MIGRATIONS: dict[int, str] = {
         model TEXT NOT NULL,
         stream INTEGER NOT NULL,
         status INTEGER NOT NULL,
+        team TEXT,
+        project TEXT,
+        user TEXT,
+        environment TEXT,
+        feature TEXT,
         tokens_before INTEGER,
         tokens_after INTEGER,
         input_tokens INTEGER,
@@ -96,10 +101,11 @@ def write(conn: sqlite3.Connection, records: list[CallRecord]) -> None:
             u = r.usage
             cur = conn.execute(
                 "INSERT INTO calls (ts, provider, endpoint, session, model, stream, status,"
+                " team, project, user, environment, feature,"
                 " tokens_before, tokens_after, input_tokens, output_tokens,"
                 " cache_creation_input_tokens, cache_read_input_tokens, reasoning_tokens,"
                 " usage_estimated, cost_usd, ttfb_ms, latency_ms, overhead_ms, error)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     r.ts,
                     r.provider,
@@ -108,6 +114,11 @@ def write(conn: sqlite3.Connection, records: list[CallRecord]) -> None:
                     r.model,
                     int(r.stream),
                     r.status,
+                    r.team,
+                    r.project,
+                    r.user,
+                    r.environment,
+                    r.feature,
                     r.tokens_before,
                     r.tokens_after,
                     u.input_tokens,

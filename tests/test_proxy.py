@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import gzip
 import json
+import sqlite3
 import ssl
 import subprocess
 import sys
@@ -356,3 +357,44 @@ def test_a_compression_bomb_is_not_inflated_and_goes_on_unchanged(
             break
         stats = reverse.stats()
     assert stats["totals"]["errors"] == before + 1
+
+
+def test_tags_from_headers_and_proxy_credentials(fake: FakeAnthropic, tmp_path: Path) -> None:
+    session = f"s-{uuid.uuid4()}"
+    with trimline_serve(
+        tmp_path, "--redirect", f"api.anthropic.com={fake.url}", mode="forward"
+    ) as proxy:
+        # Zero-code tagging: team and project ride in the proxy URL's credentials.
+        host = proxy.url.removeprefix("http://")
+        http_client = httpx.Client(
+            proxy=f"http://payments:checkout@{host}",
+            verify=ssl.create_default_context(cafile=proxy.ca_cert),
+        )
+        c = anthropic.Anthropic(
+            api_key="sk-ant-secret-key",
+            http_client=http_client,
+            max_retries=0,
+            default_headers={
+                "x-trimline-session": session,
+                "x-trimline-user": "ada",
+                "x-trimline-feature": "refactor",
+            },
+        )
+        fake.received.clear()
+        c.messages.create(model=MODEL, max_tokens=10, messages=conversation("x"))
+        (got,) = fake.messages()
+        assert not any(
+            k.lower().startswith(("x-trimline-", "proxy-authorization")) for k in got.headers
+        )
+        proxy.wait_for_session(session)
+        teams = proxy.stats()["by_team"]
+        assert {"team": "payments", "project": "checkout"}.items() <= teams[0].items()
+    conn = sqlite3.connect(proxy.db)
+    row = conn.execute(
+        "SELECT team, project, user, feature FROM calls WHERE session = ?", (session,)
+    ).fetchone()
+    assert row == ("payments", "checkout", "ada", "refactor")
+    # Secrets stay secret: the key is nowhere in what Trimline wrote.
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert b"sk-ant-secret-key" not in path.read_bytes(), path
