@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 from pathlib import Path
 
 from mitmproxy import options
@@ -54,6 +55,10 @@ async def run(opts: dict[str, object]) -> None:
     master = DumpMaster(options.Options(), with_termlog=True, with_dumper=False)
     master.addons.add(Trimline(), Redirect())
     master.options.update(**opts)
+    # A clean stop runs the addons' done hooks, which write every queued record.
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, master.shutdown)
     await master.run()
 
 

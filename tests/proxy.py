@@ -42,6 +42,7 @@ class Proxy:
     db: Path
     confdir: Path
     log: Path
+    process: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
@@ -104,6 +105,7 @@ def trimline_serve(
     env = dict(os.environ, TRIMLINE_HOME=str(tmp))
     with open(proxy.log, "wb") as log:
         proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env)
+        proxy.process = proc
         try:
             _wait_port(port, proc)
             _wait_port(stats_port, proc)

@@ -6,9 +6,11 @@ import copy
 import gzip
 import json
 import sqlite3
+import signal
 import ssl
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -398,3 +400,26 @@ def test_tags_from_headers_and_proxy_credentials(fake: FakeAnthropic, tmp_path: 
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert b"sk-ant-secret-key" not in path.read_bytes(), path
+
+
+def test_sigterm_writes_every_completed_call(fake: FakeAnthropic, tmp_path: Path) -> None:
+    session = f"s-{uuid.uuid4()}"
+    with trimline_serve(tmp_path, upstream=fake.url) as proxy:
+        c = client(proxy, session)
+        c.messages.create(model=MODEL, max_tokens=10, messages=conversation("warm up"))
+        proxy.wait_for_requests(1)
+        # Hold the database so that records pile up in the writer's queue.
+        blocker = sqlite3.connect(proxy.db, timeout=30)
+        blocker.execute("BEGIN EXCLUSIVE")
+        for i in range(20):
+            c.messages.create(model=MODEL, max_tokens=10, messages=conversation(f"run {i}"))
+        proxy.process.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        blocker.rollback()
+        assert proxy.process.wait(timeout=30) == 0
+    (n,) = (
+        sqlite3.connect(proxy.db)
+        .execute("SELECT COUNT(*) FROM calls WHERE session = ?", (session,))
+        .fetchone()
+    )
+    assert n == 21
