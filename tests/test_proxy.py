@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 import gzip
 import json
-import sqlite3
 import signal
+import sqlite3
 import ssl
 import subprocess
 import sys
