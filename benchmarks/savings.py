@@ -81,10 +81,13 @@ def measure(fixtures: list[Fixture], repeat: int = 3) -> tuple[list[Row], list[d
         per_case.append(
             {
                 "case": f.id,
+                "kind": f.kind,
                 "compressor": result.kind,
                 "tokens_before": result.tokens_before,
                 "tokens_after": result.tokens_after,
                 "facts_kept": f"{kept}/{len(f.facts)}",
+                "ms": round(best * 1000, 3),
+                "bytes": len(f.text.encode()),
             }
         )
     return [*sorted(rows.values(), key=lambda r: r.kind), total, large], per_case

@@ -83,10 +83,10 @@ class Plan:
     ``keep`` holds 0-based indices into ``text.split("\\n")``. ``notes`` maps
     the index of the first line of a dropped run (or any line in it) to a short
     description of the run ("41 passing tests", "body of parse_args"); runs
-    without a note get a generic one. Every marker says how to print the run
-    from the original with ``trimline show``; ``hint`` may add the tool's own
-    way to get a dropped run (0-based, inclusive) back, such as a ``Read`` with
-    offset and limit.
+    without a note get a generic one. Markers say how to print the run from
+    the original with ``trimline show``; ``hint`` gives the tool's own way to
+    get a dropped run (0-based, inclusive) back, such as a ``Read`` with offset
+    and limit, and then only the first marker names the original as well.
     """
 
     kind: str
@@ -145,7 +145,13 @@ def render(text: str, plan: Plan, ctx: Context) -> tuple[str, tuple[Elision, ...
         # A run may swallow several noted spans: the first note inside it speaks for it.
         what = next((plan.notes[k] for k in range(i, j + 1) if k in plan.notes), "output")
         show = show_command(ident, i + 1, j + 1)
-        hint = f"{plan.hint(i, j)}, or run: {show}" if plan.hint else f"run: {show}"
+        if plan.hint is None:
+            hint = f"run: {show}"
+        elif not elided:
+            hint = f"{plan.hint(i, j)}, or run: {show}"
+        else:
+            # The tool's own way back is enough once the first marker has named the original.
+            hint = plan.hint(i, j)
         line = marker(first, last, what, hint)
         dropped = lines[i : j + 1]
         if len(line) >= sum(len(d) + 1 for d in dropped) - 1:

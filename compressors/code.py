@@ -1,28 +1,39 @@
-"""File reads (Claude Code ``Read`` and its kin) shrunk to a tree-sitter outline.
+"""File reads (Claude Code ``Read`` and its kin) shrunk to an outline.
 
 A read result is the file with each line prefixed by its number: ``N\\t<text>``
 (Claude Code today), or the number right-aligned and followed by ``→`` or a tab
 (older Claude Code, ``cat -n``, SWE-agent's editor). Lines without a number
-(a header, a trailing ``<system-reminder>``) are always kept.
+(a header, a trailing ``<system-reminder>``) are always kept. A plain ``cat``
+of one file is read as if numbered from 1.
 
-The outline keeps what a reader navigates by -- imports, declarations and
-signatures, decorators, the first line of docstrings and comment blocks, the
-first line of long constants, short functions whole -- and elides long
-function bodies, each behind one marker that names the function and tells how
-to read exactly those lines back (file line numbers, ``offset``/``limit``).
-A run also swallows the glue after it (blank lines, closing brackets, the
-comment that introduces the next member), so a method costs one marker.
+Source code becomes a tree-sitter outline. What a reader navigates by always
+stays -- imports, declarations and signatures, decorators -- and the rest
+competes for a budget: every function body, docstring or comment tail and
+long constant is a candidate run, grown over the glue after it (blank lines,
+closing brackets, the comment that introduces the next member), and runs are
+elided longest first until the read is down to about a quarter of its tokens.
+A run only goes if it is clearly bigger than the marker that replaces it
+(markers name the function and tell how to read exactly those lines back:
+file line numbers, ``offset``/``limit``), so short members stay whole.
+
+Documents (Markdown, reStructuredText, text with headings) keep their headings,
+the first line of each section and the opening line of each code block; the
+section bodies compete for the same budget. Minified and generated files
+(``.min.js``, source maps, lockfiles, lines averaging over 300 characters) keep
+a few short leading lines and lose the rest behind one marker that says what
+it was. Structured data (JSON, YAML, TOML, CSV, HTML) is left to others.
 
 A read the agent aimed at a window (``offset``/``limit``) came back for a
-reason: a short window is left alone, a long one only loses the bodies of
-complete functions. A re-read of an elided body therefore comes back whole.
+reason: a short window is left alone, and so is a window into a document or a
+generated file; a long window into source only loses the bodies of complete
+functions. A re-read of an elided run therefore comes back whole.
 """
 
 from __future__ import annotations
 
 import re
 import shlex
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from functools import lru_cache
 from typing import Any
 
@@ -258,32 +269,138 @@ _NAMES = frozenset(
 
 _FULL_NAMES = _NAMES | {"qualified_identifier", "destructor_name", "operator_name"}
 
-SHORT_BODY = 5  # a function whose body has at most this many lines stays whole
-SMALL_NODE = 4  # a statement of at most this many lines stays whole
-SMALL_COMMENT = 3  # a comment block of at most this many lines stays whole
 BIG_ANONYMOUS = 150  # an anonymous function this long is a wrapper: look inside
 WINDOW_VERBATIM = 250  # an aimed read of at most this many lines is left alone
 FULL_READ_LIMIT = 2000  # Claude Code's default limit: asking for this many is asking for it all
 MAX_DEPTH = 64  # nesting deeper than this is kept as it is (and the stack stays small)
-RENDER_EXTRA = 50  # characters the renderer may add to a marker (its own recovery command)
 MAX_SOURCE = 600_000  # characters of source; beyond that a parse costs too much
-MAX_AVERAGE_LINE = 240  # characters; longer lines on average mean minified code or data
+MAX_TEXT = 8_000_000  # characters; beyond that a read is left to the generic pass
+MAX_AVERAGE_LINE = 300  # characters; longer lines on average mean minified or generated text
+# The budget: elide until a read is down to this share of its (estimated) tokens...
+TARGET = 0.25
+# ...but only runs whose tokens are at least this many times their marker's.
+WORTH = 1.2
+HEAD_LINES = 5  # a generated file keeps its short lines among the first few...
+TAIL_LINES = 1  # ...and the last ones (a sourceMappingURL comment, a closing brace)
+SHORT_LINE = 200  # characters: a line of a generated file short enough to keep
+MAX_TITLE = 60  # characters of a name or heading quoted in a marker
+MIN_MARKER = 30  # estimated tokens: no marker with its recovery commands costs less
 _CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _CLOSER = re.compile(r"[\s})\];,]*(?:end\b[\s;,)]*)?")
+# A rough cl100k token count: words, short digit groups, punctuation pairs, spaces.
+_TOKEN = re.compile(r" ?[A-Za-z]+| ?\d{1,3}|[^\sA-Za-z\d]{1,2}|\s+")
+# The part of a marker the renderer adds, with a stand-in block id.
+_RENDER_TAIL = ", or run: trimline show 0123456789ab --lines {}-{}"
+
+# Files by name: data left to others, lockfiles, minified or generated files, documents.
+_DATA = frozenset(
+    {"json", "jsonc", "json5", "jsonl", "ndjson", "yaml", "yml", "toml", "csv", "tsv"}
+    | {"html", "htm", "xhtml", "xml", "svg", "ini", "cfg", "conf", "properties", "env"}
+)
+_LOCKFILES = frozenset(
+    {
+        "package-lock.json",
+        "npm-shrinkwrap.json",
+        "yarn.lock",
+        "pnpm-lock.yaml",
+        "bun.lock",
+        "cargo.lock",
+        "poetry.lock",
+        "uv.lock",
+        "pdm.lock",
+        "pipfile.lock",
+        "go.sum",
+        "gemfile.lock",
+        "composer.lock",
+        "mix.lock",
+        "pubspec.lock",
+        "podfile.lock",
+        "package.resolved",
+        "flake.lock",
+        "packages.lock.json",
+        "gradle.lockfile",
+        "deno.lock",
+    }
+)
+_DOC_EXTENSIONS = frozenset({"md", "mdx", "markdown", "mkd", "rst", "rest"})
+# Text that is a document only if it has headings.
+_TEXT_EXTENSIONS = frozenset({"txt", "text"})
+_DOC_NAMES = frozenset(
+    {
+        "readme",
+        "changelog",
+        "changes",
+        "history",
+        "news",
+        "contributing",
+        "authors",
+        "metadata",
+        "pkg-info",
+        "description",
+    }
+)
+_MINIFIED_LABELS = {
+    "js": "minified JavaScript",
+    "mjs": "minified JavaScript",
+    "cjs": "minified JavaScript",
+    "css": "minified CSS",
+}
+# Shells' ways to print one file: the command says which file was read.
+_SHELL_TOOLS = frozenset(
+    {
+        "bash",
+        "shell",
+        "sh",
+        "zsh",
+        "exec_command",
+        "shell_command",
+        "local_shell",
+        "run_shell_command",
+        "execute_command",
+        "run_command",
+        "run_terminal_cmd",
+        "terminal",
+    }
+)
+_CAT_PROGRAMS = frozenset({"cat", "nl", "bat", "batcat"})
+_SHELL_META = re.compile(r"[|;&<>`$(){}*?\n]")
 
 
 def _tool(ctx: Context) -> str:
     return ctx.tool.strip().lower()
 
 
+def _cat_path(command: str) -> str:
+    """The file a plain ``cat [-n] FILE`` (or ``nl``/``bat``) prints, else ""."""
+    if not command or len(command) > 4096 or _SHELL_META.search(command):
+        return ""
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return ""
+    if not words or words[0].rsplit("/", 1)[-1] not in _CAT_PROGRAMS:
+        return ""
+    files = [w for w in words[1:] if not w.startswith("-")]
+    return files[0] if len(files) == 1 else ""
+
+
 def claims(ctx: Context) -> bool:
     tool = _tool(ctx)
-    if tool in _READ_TOOLS:
-        return True
-    return tool in _EDITOR_TOOLS and ctx.tool_input.get("command") == "view"
+    if tool in _READ_TOOLS or tool in _EDITOR_TOOLS:
+        if tool in _EDITOR_TOOLS and ctx.tool_input.get("command") != "view":
+            return False
+        # Structured data (a package.json, a config.yaml) is a family of its own.
+        return _route(ctx.file_path)[0] != "data"
+    # A shell printing one file this family knows how to outline.
+    if tool not in _SHELL_TOOLS:
+        return False
+    path = _cat_path(ctx.command)
+    return bool(path) and _route(path)[0] not in ("data", "other")
 
 
 def sniff(text: str, ctx: Context) -> bool:
+    if _route(_path(ctx))[0] == "data":
+        return False
     total = good = 0
     prev = None
     for line in text.split("\n", 200)[:200]:
@@ -300,27 +417,40 @@ def sniff(text: str, ctx: Context) -> bool:
 
 
 def _path(ctx: Context) -> str:
-    if ctx.file_path:
-        return ctx.file_path
-    cmd = ctx.command
-    if not cmd:
-        return ""
-    try:
-        words = shlex.split(cmd)
-    except ValueError:
-        return ""
-    if words and words[0] in ("cat", "nl", "bat") and "|" not in words:
-        files = [w for w in words[1:] if not w.startswith("-")]
-        if len(files) == 1:
-            return files[0]
-    return ""
+    return ctx.file_path or _cat_path(ctx.command)
+
+
+def _route(path: str) -> tuple[str, str]:
+    """What a file is by its name: (mode, detail).
+
+    Modes: "lock" (detail: the file name), "generated" (what it is), "data",
+    "code" (the grammar), "doc" ("md" or "rst"), "text" (a document if it has
+    headings) and "other" (only long lines can still make it "generated").
+    """
+    name = path.replace("\\", "/").rsplit("/", 1)[-1].lower()
+    if name in _LOCKFILES or name.endswith(".lock"):
+        return "lock", name
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        return ("text", "") if name in _DOC_NAMES else ("other", "")
+    if ext == "map":
+        return "generated", "source map"
+    if stem.endswith((".min", "-min")) or ext in ("min",):
+        return "generated", _MINIFIED_LABELS.get(ext, "minified code")
+    if ext in _DATA:
+        return "data", ""
+    if ext in _LANGUAGES:
+        return "code", _LANGUAGES[ext]
+    if ext in _DOC_EXTENSIONS:
+        return "doc", "rst" if ext in ("rst", "rest") else "md"
+    if ext in _TEXT_EXTENSIONS or stem in _DOC_NAMES:
+        return "text", ""
+    return "other", ""
 
 
 def _language(path: str) -> str | None:
-    name = path.rsplit("/", 1)[-1]
-    if "." not in name:
-        return None
-    return _LANGUAGES.get(name.rsplit(".", 1)[-1].lower())
+    mode, detail = _route(path)
+    return detail if mode == "code" else None
 
 
 @lru_cache(maxsize=32)
@@ -371,7 +501,7 @@ def _segments(lines: list[str]) -> list[tuple[int, int, int, list[int]]]:
 
 
 class _Outline:
-    """Walks one parsed segment and collects (first row, last row, what) to elide."""
+    """Walks one parsed segment and collects candidate runs: (first row, last row, what)."""
 
     def __init__(
         self, lang: str, rows: list[str], src: bytes, tree: Any, query: Any, bodies_only: bool
@@ -513,8 +643,6 @@ class _Outline:
         if nxt is not None and nxt.start_point[0] <= end:
             end -= 1
         self.comment_rows.update(range(start, end + 1))
-        if end - start + 1 <= SMALL_COMMENT:
-            return
         keep = self._docstring_row(first)
         if keep < end:
             self.spans.append((keep + 1, end, "comment"))
@@ -525,7 +653,7 @@ class _Outline:
             self._function(node)
             return
         rows = node.end_point[0] - node.start_point[0] + 1
-        if kind in _IMPORTS or rows <= SMALL_NODE:
+        if kind in _IMPORTS or rows <= 2:
             return
         if kind in _CONTAINERS or self._interesting_inside(node):
             self._children(node)
@@ -544,7 +672,7 @@ class _Outline:
         ].strip().startswith("end")
         if braced and end > head and self._closer(end):
             end -= 1
-        if end - head <= SHORT_BODY:
+        if end <= head:
             return
         name = self._function_name(node)
         anonymous = name == "anonymous function" or name.endswith(" callback")
@@ -582,32 +710,17 @@ class _Outline:
             self.spans.append((keep + 1, end, what))
 
 
-def _merge(
-    spans: list[tuple[int, int, str]], outline: _Outline, last_row: int
-) -> list[tuple[int, int, str]]:
-    """Runs to elide: each span grown over the glue after it (blank lines, closing
-    brackets, the comments before the next member), touching runs joined."""
+def _glue(a: int, b: int, what: str, outline: _Outline, last_row: int) -> tuple[int, int, str]:
+    """A candidate run grown over the glue after it: blank lines, closing brackets,
+    and the comments that introduce the next member."""
     rows, comments = outline.rows, outline.comment_rows
-    runs: list[tuple[int, int, str]] = []
-    for a, b, what in sorted(spans):
-        b = min(b, last_row)
-        if a > b:
-            continue
-        commented = False
-        while b < last_row:
-            nxt = b + 1
-            if nxt in comments:
-                commented = True
-            elif rows[nxt].strip() and not outline._closer(nxt):
-                break
-            b = nxt
-        if commented and what != "comment":
-            what += "; comment"
-        if runs and a <= runs[-1][1] + 1:
-            runs[-1] = (runs[-1][0], max(b, runs[-1][1]), runs[-1][2])
-        else:
-            runs.append((a, b, what))
-    return runs
+    b = min(b, last_row)
+    while b < last_row:
+        nxt = b + 1
+        if nxt not in comments and rows[nxt].strip() and not outline._closer(nxt):
+            break
+        b = nxt
+    return a, b, what
 
 
 def _windowed(ctx: Context, first_number: int) -> bool:
@@ -638,62 +751,426 @@ def _hint_factory(ctx: Context, path: str, number: Any) -> Any:
             return f"sed -n '{first},{last}p' {shlex.quote(path)}"
         if tool.lower() in _EDITOR_TOOLS:
             return f"{tool} command=view path={path} view_range=[{first}, {last}]"
-        return f"{tool} file_path={path} offset={first} limit={last - first + 1}"
+        # The path is in the tool call this result answers; naming it again costs tokens.
+        return f"{tool} offset={first} limit={last - first + 1}"
 
     return hint
 
 
+# --------------------------------------------------------------------------- budget
+
+
+def _estimate(line: str) -> int:
+    """Roughly the cl100k tokens of one line (within ~20% a line, ~10% a file)."""
+    return len(_TOKEN.findall(line))
+
+
+def _select(
+    cands: list[tuple[int, int, str]],
+    tokens: list[int],
+    target: float,
+    marker_cost: Any,
+) -> list[tuple[int, int, str]]:
+    """Candidate runs to elide, longest first, until the estimate meets the target.
+
+    A run that would stand alone must outweigh its marker clearly (``WORTH``);
+    one that touches runs already taken costs no new marker. Linear in the
+    lines the candidates span (they hardly overlap).
+    """
+    n = len(tokens)
+    prefix = [0] * (n + 1)
+    for i, t in enumerate(tokens):
+        prefix[i + 1] = prefix[i] + t
+    order = sorted(
+        ((prefix[b + 1] - prefix[a], a, b, what) for a, b, what in cands if 0 <= a <= b < n),
+        key=lambda c: (-c[0], c[1], c[2]),
+    )
+    covered = bytearray(n)
+    current = float(prefix[n])
+    chosen: list[tuple[int, int, str]] = []
+    for _, a, b, what in order:
+        if current <= target:
+            break
+        new = sum(tokens[i] for i in range(a, b + 1) if not covered[i])
+        if not new:
+            continue
+        touched = 0
+        inside = False
+        for i in range(max(a - 1, 0), min(b + 1, n - 1) + 1):
+            if covered[i] and not inside:
+                touched += 1
+            inside = bool(covered[i])
+        if not touched and new < WORTH * MIN_MARKER:
+            continue  # cheaper than any marker: no need to price one
+        cost = marker_cost(a, b, what)
+        if not touched and new < WORTH * cost:
+            continue
+        covered[a : b + 1] = b"\x01" * (b - a + 1)
+        current -= new - cost * (1 - touched)
+        chosen.append((a, b, what))
+    return chosen
+
+
+# --------------------------------------------------------------------------- documents
+
+_ATX = re.compile(r" {0,3}(#{1,6})(?:[ \t]+|$)")
+_FENCE = re.compile(r"[ \t]{0,12}(`{3,}|~{3,})")
+_SETEXT = re.compile(r" {0,3}(?:=+|-{2,})[ \t]*")
+_ADORNMENT = re.compile(r"([=\-~^\"'`#*+:.<>_!$%&,;?@\\/|])\1{2,}[ \t]*")
+_DIRECTIVE = re.compile(r"\s*\.\. (?:code-block|code|sourcecode|highlight|literalinclude)::")
+_WORDY = re.compile(r"[^\W_]")
+_BLOCK_START = re.compile(r" {0,3}(?:[-*+>|]|\d{1,9}[.)])(?:\s|$)")
+
+
+def _title(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_TITLE else text[: MAX_TITLE - 1] + "…"
+
+
+def _doc_structure(
+    rows: list[str], flavor: str
+) -> tuple[list[tuple[int, int, str]], set[int], int]:
+    """Headings (first row, last row, title), code-block openers, and the row after
+    any front matter. Fenced code is skipped: a ``# comment`` there is no heading."""
+    md = flavor in ("md", "")
+    rst = flavor in ("rst", "")
+    n = len(rows)
+    heads: list[tuple[int, int, str]] = []
+    openers: set[int] = set()
+    body = 0
+    if md and n and rows[0].rstrip() == "---":
+        for j in range(1, min(n, 200)):
+            if rows[j].rstrip() in ("---", "..."):
+                body = j + 1
+                break
+    fence: tuple[str, int] | None = None
+    i = body
+    while i < n:
+        s = rows[i].rstrip()
+        if fence is not None:
+            m = _FENCE.match(s)
+            if (
+                m
+                and m.group(1)[0] == fence[0]
+                and len(m.group(1)) >= fence[1]
+                and not s[m.end() :].strip()
+            ):
+                fence = None
+            i += 1
+            continue
+        head = s.lstrip()[:1]
+        m = _FENCE.match(s) if md and head in ("`", "~") else None
+        if m and not (m.group(1)[0] == "`" and "`" in s[m.end() :]):
+            fence = (m.group(1)[0], len(m.group(1)))
+            openers.add(i)
+            i += 1
+            continue
+        if rst and head == "." and _DIRECTIVE.match(s):
+            openers.add(i)
+        m = _ATX.match(s) if md and head == "#" else None
+        if m:
+            heads.append((i, i, _title(s[m.end() :].rstrip("#").strip()) or m.group(1)))
+            i += 1
+            continue
+        nxt = rows[i + 1].rstrip() if i + 1 < n else ""
+        text = s.strip()
+        if text and nxt and not s[0].isspace() and _ADORNMENT.fullmatch(text) is None:
+            setext = (
+                md
+                and _SETEXT.fullmatch(nxt) is not None
+                and _BLOCK_START.match(s) is None
+                and (i == body or not rows[i - 1].strip())
+            )
+            underline = (
+                rst and _ADORNMENT.fullmatch(nxt) is not None and len(nxt.strip()) >= len(text)
+            )
+            if setext or underline:
+                first = i
+                if rst and i > body and rows[i - 1].rstrip() == nxt:
+                    first = i - 1  # an overline
+                if heads and first <= heads[-1][1]:
+                    first = heads[-1][1] + 1
+                heads.append((first, i + 1, _title(text)))
+                i += 2
+                continue
+        i += 1
+    return heads, openers, body
+
+
+def _doc_candidates(
+    rows: list[str], flavor: str, start: int, last_row: int
+) -> list[tuple[int, int, str]] | None:
+    """Runs of section bodies to offer the budget; None when there are no headings."""
+    heads, openers, front = _doc_structure(rows, flavor)
+    if not heads or (flavor == "" and len(heads) < 2):
+        return None
+    sections: list[tuple[int, int, str]] = []
+    if heads[0][0] > 0:
+        what = "front matter" if front else "text before the first heading"
+        sections.append((0, heads[0][0] - 1, what))
+    for k, (_, last, title) in enumerate(heads):
+        end = heads[k + 1][0] - 1 if k + 1 < len(heads) else len(rows) - 1
+        sections.append((last + 1, end, f"body of section {title}"))
+    fences = sorted(openers)
+    cands: list[tuple[int, int, str]] = []
+    for first, end, what in sections:
+        end = min(end, last_row)
+        lead = first  # the section's first line that says something stays
+        while lead <= end and not _WORDY.search(rows[lead]):
+            lead += 1
+        if lead > end:
+            continue
+        # One marker per section: the code blocks inside are counted, not kept
+        # (a lone fence line per block would cost a marker per block).
+        blocks = bisect_right(fences, end) - bisect_right(fences, lead)
+        if blocks:
+            what += f", {blocks} code block{'s' * (blocks != 1)}"
+        if lead < end:
+            cands.append((start + lead + 1, start + end, what))
+    return cands
+
+
+# --------------------------------------------------------------------------- generated files
+
+_NPM_PACKAGE = re.compile(r'\s*"(?:[^"]*/)?node_modules/[^"]+": \{')
+_NPM_VERSION = re.compile(r'\s*"version": "')
+_GEM_SPEC = re.compile(r"    \S+ \(")
+_COMPOSER_NAME = re.compile(r' {12}"name": "')
+_SWIFT_PIN = re.compile(r'\s*"(?:identity|package)": "')
+
+
+def _lock_packages(name: str, rows: list[str]) -> int:
+    """How many packages the given lockfile lines pin (0 when unknown)."""
+    if name == "composer.lock":
+        return sum(1 for r in rows if _COMPOSER_NAME.match(r))
+    if name == "package.resolved":
+        return sum(1 for r in rows if _SWIFT_PIN.match(r))
+    if name.endswith(".json"):
+        count = sum(1 for r in rows if _NPM_PACKAGE.match(r))
+        return count or sum(1 for r in rows if _NPM_VERSION.match(r))
+    if name == "yarn.lock":
+        return sum(
+            1
+            for r in rows
+            if r[:1] not in ("", " ", "\t", "#", "\r")
+            and r.rstrip().endswith(":")
+            and not r.startswith("__metadata")
+        )
+    if name in ("pnpm-lock.yaml", "pubspec.lock"):
+        count, section = 0, ""
+        for r in rows:
+            if r[:1] not in ("", " ", "\t", "#", "\r"):
+                section = r.rstrip()
+            elif section == "packages:" and r.startswith("  ") and r[2:3] not in (" ", "#"):
+                count += r.rstrip().endswith(":")
+        return count
+    if name in ("go.sum",):
+        mods = {tuple(r.split()[:2]) for r in rows if len(r.split()) == 3}
+        return len({(m, v.removesuffix("/go.mod")) for m, v in mods})
+    if name == "gemfile.lock":
+        return sum(1 for r in rows if _GEM_SPEC.match(r))
+    return sum(1 for r in rows if r.strip() == "[[package]]")
+
+
+def _generated_runs(
+    lines: list[str], seg: tuple[int, int, int, list[int]], last_row: int
+) -> list[int]:
+    """Indices of a generated file's lines to drop: all but short head and tail lines."""
+    start, end, _, cuts = seg
+    count = end - start + 1
+    drop = []
+    for r in range(min(count, last_row + 1)):
+        edge = r < HEAD_LINES or r >= count - TAIL_LINES
+        if edge and len(lines[start + r]) - cuts[r] <= SHORT_LINE:
+            continue
+        drop.append(start + r)
+    return drop
+
+
+def _generated_notes(
+    lines: list[str], seg: tuple[int, int, int, list[int]], drop: list[int], mode: str, detail: str
+) -> dict[int, str]:
+    """One note per dropped run of a segment: what the lines are, and how much."""
+    start, _, _, cuts = seg
+    notes: dict[int, str] = {}
+    packages = 0
+    if mode == "lock":  # a lockfile is described whole: how many packages it pins
+        packages = _lock_packages(detail, [lines[start + r][c:] for r, c in enumerate(cuts)])
+    i = 0
+    while i < len(drop):
+        j = i
+        while j + 1 < len(drop) and drop[j + 1] == drop[j] + 1:
+            j += 1
+        n = j - i + 1
+        if mode == "lock":
+            what = (
+                f"lockfile: {packages:,} package{'s' * (packages != 1)}"
+                if packages and not notes
+                else f"lockfile: {n:,} line{'s' * (n != 1)}"
+            )
+        else:
+            chars = sum(len(lines[k]) - cuts[k - start] for k in drop[i : j + 1])
+            what = f"{detail}, {n:,} line{'s' * (n != 1)} of {chars:,} characters"
+        notes[drop[i]] = what
+        i = j + 1
+    return notes
+
+
+def _minified(
+    segs: list[tuple[int, int, int, list[int]]], lines: list[str], chars: int, count: int
+) -> bool:
+    """Lines averaging over MAX_AVERAGE_LINE characters, with few spaces (not prose)."""
+    if count == 0 or chars <= MAX_AVERAGE_LINE * count:
+        return False
+    spaces = 0
+    for start, _end, _, cuts in segs:
+        for r, c in enumerate(cuts):
+            spaces += lines[start + r].count(" ", c)
+    return spaces * 10 < chars
+
+
+# --------------------------------------------------------------------------- the plan
+
+
+def _plain_segment(lines: list[str]) -> list[tuple[int, int, int, list[int]]]:
+    """An unnumbered ``cat`` of a file: every line is file line 1, 2, ... after any
+    Codex exec header (``Chunk ID: ...`` up to ``Output:``)."""
+    start = 0
+    if lines and lines[0].startswith(("Chunk ID:", "Wall time:", "Process exited")):
+        start = next((i + 1 for i, line in enumerate(lines[:12]) if line == "Output:"), 0)
+    end = len(lines) - 1
+    if end >= start and lines[end] == "":
+        end -= 1
+    if end < start:
+        return []
+    return [(start, end, 1, [0] * (end - start + 1))]
+
+
 def compress(text: str, ctx: Context) -> Plan | None:
     path = _path(ctx)
-    lang = _language(path)
-    if ctx.is_error or lang is None or len(text) > 2 * MAX_SOURCE:
+    if ctx.is_error or not path or not text or len(text) > MAX_TEXT:
         return None
+    mode, detail = _route(path)
+    if mode == "data":
+        return None  # structured data: another family's (or the generic pass's) business
     lines = text.split("\n")
-    segs = [s for s in _segments(lines) if s[1] - s[0] >= 2]
-    grammar = _grammar(lang) if segs else None
+    segs = _segments(lines)
+    if not segs and not ctx.file_path:
+        segs = _plain_segment(lines)  # a plain ``cat FILE``: numbered from 1
+    if not segs:
+        return None
+    chars = count = 0
+    for start, end, _, cuts in segs:
+        if len(segs) == 1 or end - start >= 2:
+            chars += sum(map(len, lines[start : end + 1])) - sum(cuts)
+            count += end - start + 1
+    if mode in ("code", "other", "text") and _minified(segs, lines, chars, count):
+        label = _MINIFIED_LABELS.get(path.rsplit(".", 1)[-1].lower())
+        mode, detail = (
+            "generated",
+            label or ("minified code" if mode == "code" else "minified or generated text"),
+        )
+    if mode == "other":
+        return None
+
+    starts = [seg[0] for seg in segs]
+
+    def number(idx: int) -> int:
+        k = bisect_right(starts, idx) - 1
+        if k >= 0 and idx <= segs[k][1]:
+            return segs[k][2] + idx - segs[k][0]
+        return idx + 1
+
+    hint = _hint_factory(ctx, path, number)
+    generated = mode in ("lock", "generated")
+    if not generated:
+        segs = [s for s in segs if s[1] - s[0] >= 2]
+    if not segs:
+        return None
+    keep = set(range(len(lines)))
+    plan = Plan(KIND, keep, {}, hint=hint, number=number)
+    live: list[tuple[int, tuple[int, int, int, list[int]], int]] = []
+    for k, seg in enumerate(segs):
+        start, end, first, _ = seg
+        # An aimed read comes back as it is: a short one always, a document or a
+        # generated file at any length (a marker's range, read back, is whole).
+        if _windowed(ctx, first) and (end - start + 1 <= WINDOW_VERBATIM or mode != "code"):
+            continue
+        # A run must not reach into the next segment, whose numbers restart.
+        adjacent = k + 1 < len(segs) and segs[k + 1][0] == end + 1
+        live.append((k, seg, end - start - (1 if adjacent else 0)))
+    if not live:
+        return plan  # an aimed read: left whole, not cut by the generic pass
+    if generated:
+        for _, seg, last_row in live:
+            drop = _generated_runs(lines, seg, last_row)
+            keep.difference_update(drop)
+            plan.notes.update(_generated_notes(lines, seg, drop, mode, detail))
+        return plan
+    cands: list[tuple[int, int, str]] = []
+    if mode == "code":
+        found = _code_candidates(detail, lines, live, ctx)
+        if found is None:
+            return None  # no outline to offer: the generic pass may still help
+        cands = found
+    else:
+        flavor = "" if mode == "text" else detail
+        outlined = False
+        for _, (start, _end, _, cuts), last_row in live:
+            rows = [lines[start + r][c:] for r, c in enumerate(cuts)]
+            found = _doc_candidates(rows, flavor, start, last_row)
+            if found is not None:
+                outlined = True
+                cands.extend(found)
+        if not outlined:
+            return None
+    # Exact-ish estimates where runs may go; a cheap one for lines that stay anyway.
+    tokens = [len(line) >> 2 for line in lines]
+    priced = bytearray(len(lines))
+    for a, b, _ in cands:
+        for i in range(a, b + 1):
+            if not priced[i]:
+                tokens[i] = _estimate(lines[i])
+                priced[i] = 1
+
+    def marker_cost(a: int, b: int, what: str) -> int:
+        line = marker(number(a), number(b), what, hint(a, b))
+        return _estimate(line + _RENDER_TAIL.format(a + 1, b + 1))
+
+    # An outline that drops nothing means the read is already compact: keeping
+    # it whole beats a generic head-and-tail cut through the middle of a file.
+    for a, b, what in _select(cands, tokens, TARGET * sum(tokens), marker_cost):
+        keep.difference_update(range(a, b + 1))
+        plan.notes.setdefault(a, what)
+    return plan
+
+
+def _code_candidates(
+    lang: str,
+    lines: list[str],
+    live: list[tuple[int, tuple[int, int, int, list[int]], int]],
+    ctx: Context,
+) -> list[tuple[int, int, str]] | None:
+    """Candidate runs of every parseable segment (one parse each); None if none parsed."""
+    grammar = _grammar(lang)
     if grammar is None:
         return None
     import tree_sitter
 
     language, query = grammar
-    numbers: dict[int, int] = {}
-    for start, end, first, _ in segs:
-        for i in range(start, end + 1):
-            numbers[i] = first + i - start
-
-    def number(idx: int) -> int:
-        return numbers.get(idx, idx + 1)
-
-    hint = _hint_factory(ctx, path, number)
-    keep = set(range(len(lines)))
-    notes: dict[int, str] = {}
+    cands: list[tuple[int, int, str]] = []
     outlined = False
-    for k, (start, end, first, cuts) in enumerate(segs):
-        count = end - start + 1
-        windowed = _windowed(ctx, first)
-        if windowed and count <= WINDOW_VERBATIM:
-            outlined = True  # aimed at these lines: they stay as they are
-            continue
-        rows = [lines[start + r][cut:] for r, cut in enumerate(cuts)]
+    for _, (start, end, first, cuts), last_row in live:
+        rows = [lines[start + r][c:] for r, c in enumerate(cuts)]
         source = "\n".join(rows)
-        if not _parseable(source, count):
+        if not _parseable(source, end - start + 1):
             continue
         outlined = True
         src = source.encode("utf-8", "replace")
         tree = tree_sitter.Parser(language).parse(src)
-        outline = _Outline(lang, rows, src, tree, query, bodies_only=windowed)
-        # A run must not reach into the next segment, whose numbers restart.
-        last_row = count - 1 if k == len(segs) - 1 or segs[k + 1][0] > end + 1 else count - 2
-        for a_row, b_row, what in _merge(outline.run(), outline, last_row):
-            a, b = start + a_row, start + b_row
-            size = sum(len(lines[i]) + 1 for i in range(a, b + 1))
-            cost = len(marker(number(a), number(b), what, hint(a, b))) + RENDER_EXTRA
-            if size < 1.5 * cost:
-                continue  # the marker would save too little to be worth reading
-            keep.difference_update(range(a, b + 1))
-            notes[a] = what
-    if not outlined:
-        return None  # no outline to offer: the generic pass may still help
-    # An outline that drops nothing means the code is already compact: keeping it
-    # whole beats a generic head-and-tail cut through the middle of a file.
-    return Plan(KIND, keep, notes, hint=hint, number=number)
+        outline = _Outline(lang, rows, src, tree, query, bodies_only=_windowed(ctx, first))
+        for a_row, b_row, what in outline.run():
+            a_row, b_row, what = _glue(a_row, b_row, what, outline, last_row)
+            if a_row <= b_row:
+                cands.append((start + a_row, start + b_row, what))
+    return cands if outlined else None

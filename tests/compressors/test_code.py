@@ -1,4 +1,8 @@
-"""The code family: file reads (Claude Code Read, cat -n, editor views) as tree-sitter outlines."""
+"""The code family: file reads (Claude Code Read, cat, editor views) as outlines.
+
+Source code as tree-sitter outlines under a token budget, documents as headings
+and section leads, minified and generated files as a few lines and one note.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ NAMES = sorted(p.stem for p in FIXTURES.glob("*.txt"))
 NUMBERED = re.compile(r" *(\d+)(?:\t|→)")
 READ_MARKER = re.compile(
     r"\[trimline\] (\d+) lines? elided \(lines? (\d+)(?:-(\d+))?: ([^)]*)\) — "
-    r"Read file_path=(\S+) offset=(\d+) limit=(\d+)(?:, or run: .*)?"
+    r"Read offset=(\d+) limit=(\d+)(?:, or run: .*)?"
 )
 
 
@@ -129,14 +133,51 @@ def test_claims_read_tools(tool: str) -> None:
     assert code.claims(Context(tool, {"file_path": "a.py"}))
 
 
+@pytest.mark.parametrize("path", ["package.json", "a/b.yaml", "Cargo.toml", "x.csv", "index.html"])
+def test_leaves_reads_of_structured_data_to_others(path: str) -> None:
+    ctx = Context("Read", {"file_path": path})
+    assert not code.claims(ctx)
+    assert not code.sniff("\n".join(f"{i}\tline {i}" for i in range(1, 40)), ctx)
+    assert not code.claims(Context("str_replace_editor", {"command": "view", "path": path}))
+    # Lockfiles are data too, but this family sums them up.
+    assert code.claims(Context("Read", {"file_path": "package-lock.json"}))
+
+
 def test_claims_editor_views_only() -> None:
     assert code.claims(Context("str_replace_editor", {"command": "view", "path": "/r/a.py"}))
     assert not code.claims(Context("str_replace_editor", {"command": "create", "path": "a.py"}))
 
 
-@pytest.mark.parametrize("tool", ["Bash", "Grep", "Glob", "Edit", "Write", "exec_command", ""])
+@pytest.mark.parametrize("tool", ["Grep", "Glob", "Edit", "Write", ""])
 def test_does_not_claim_other_tools(tool: str) -> None:
     assert not code.claims(Context(tool, {"command": "cat a.py"}))
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["cat a.py", "cat -n src/app.ts", "nl -ba README.md", "cat dist/app.min.js", "cat Cargo.lock"],
+)
+def test_claims_a_shell_printing_one_known_file(command: str) -> None:
+    assert code.claims(Context("Bash", {"command": command}))
+    assert code.claims(Context("exec_command", {"cmd": command}))
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "cat build.log",
+        "cat data.json",
+        "cat config.yaml",
+        "cat a.py | head -50",
+        "cat a.py b.py",
+        "cat $(ls *.py)",
+        "cat a.py && pytest",
+        "pytest tests/a.py",
+        "grep -n def a.py",
+    ],
+)
+def test_does_not_claim_other_shell_commands(command: str) -> None:
+    assert not code.claims(Context("Bash", {"command": command}))
 
 
 # --------------------------------------------------------------------------- sniff
@@ -208,8 +249,14 @@ def test_fixture_markers_name_file_lines_that_read_them_back(name: str) -> None:
             m = READ_MARKER.fullmatch(line)
             assert m, line
             count, first, last = int(m.group(1)), int(m.group(2)), int(m.group(3) or m.group(2))
-            assert m.group(5) == ctx.file_path
-            assert (int(m.group(6)), int(m.group(7))) == (first, count)
+            assert (int(m.group(5)), int(m.group(6))) == (first, count)
+        elif ctx.tool == "Bash":
+            m = re.search(r"lines? (\d+)(?:-(\d+))?: .*— sed -n '(\d+),(\d+)p' (\S+)(?:, or run|$)", line)
+            assert m, line
+            first, last = int(m.group(1)), int(m.group(2) or m.group(1))
+            count = last - first + 1
+            assert (int(m.group(3)), int(m.group(4))) == (first, last)
+            assert m.group(5) == ctx.command.split()[-1]
         else:
             m = re.search(r"lines (\d+)-(\d+): .*view_range=\[(\d+), (\d+)\]", line)
             assert m, line
@@ -232,15 +279,18 @@ def test_fixture_snapshot(name: str, snapshot) -> None:
     assert compress(text, ctx).text == snapshot
 
 
-def test_a_body_read_back_comes_back_whole() -> None:
+@pytest.mark.parametrize(
+    "name", ["ts_rxjs_testscheduler", "md_npm_install_docs", "rst_yq_readme", "lock_npm_express"]
+)
+def test_a_body_read_back_comes_back_whole(name: str) -> None:
     """Following a marker's hint (a Read with offset/limit) returns those lines verbatim."""
-    text, ctx, _ = load("ts_rxjs_testscheduler")
+    text, ctx, _ = load(name)
     source = "\n".join(line.split("\t", 1)[1] for line in text.split("\n"))
     result = compress(text, ctx)
     assert result.elided
     for line in markers(result.text):
         m = READ_MARKER.fullmatch(line)
-        offset, limit = int(m.group(6)), int(m.group(7))
+        offset, limit = int(m.group(5)), int(m.group(6))
         window = read_output(source, offset, limit)
         again = compress(window, read(ctx.file_path, offset=offset, limit=limit))
         assert again.text == window
@@ -274,7 +324,7 @@ def test_python_outline() -> None:
     assert len(body) == 1
     assert body[0].startswith(
         "[trimline] 44 lines elided (lines 45-88: body of parse_args) — "
-        "Read file_path=src/cli.py offset=45 limit=44"
+        "Read offset=45 limit=44"
     )
     assert any("value of RATES" in m for m in markers(out))
     assert any("body of checkout" in m for m in markers(out))
@@ -289,7 +339,7 @@ def test_marker_numbers_follow_the_file_in_a_window() -> None:
     assert len(body) == 1
     assert body[0].startswith(
         "[trimline] 44 lines elided (lines 1045-1088: body of parse_args) — "
-        "Read file_path=src/cli.py offset=1045 limit=44"
+        "Read offset=1045 limit=44"
     )
     # An aimed read keeps everything but function bodies: the long constant stays.
     assert not any("value of" in m for m in markers(out))
@@ -447,19 +497,26 @@ def test_never_raises_on_junk() -> None:
         "1\t" + "\n".join(f"{i}\t" for i in range(2, 3000)),
     ]
     for text in samples:
-        for path in ("a.py", "a.js", "a.rs", "a.c", "a.unknown"):
+        for path in ("a.py", "a.js", "a.rs", "a.c", "a.unknown", "a.md", "a.min.js", "uv.lock"):
             run(text, read(path))
             compress(text, read(path))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     st.lists(
-        st.text(alphabet=st.sampled_from(list("def class(){}:;=\n\t #\"'xyz0123")), max_size=60),
+        st.text(
+            alphabet=st.sampled_from(list("def class(){}:;=\n\t #\"'xyz0123-`~*")), max_size=60
+        ),
         min_size=3,
         max_size=120,
     ),
-    st.sampled_from(["a.py", "a.ts", "a.go", "a.rs", "A.java", "a.c", "a.rb"]),
+    st.sampled_from(
+        [
+            *("a.py", "a.ts", "a.go", "a.rs", "A.java", "a.c", "a.rb"),
+            *("a.md", "a.rst", "notes.txt", "README", "a.min.js", "yarn.lock", "go.sum", "blob"),
+        ]
+    ),
     st.integers(min_value=1, max_value=5000),
 )
 def test_any_numbered_text_keeps_its_laws(rows: list[str], path: str, first: int) -> None:
@@ -480,3 +537,338 @@ def test_fast_enough_on_a_large_read() -> None:
         code.compress(text, ctx)
     per_call = (time.perf_counter() - start) / 5
     assert per_call < 0.25  # ~75 KB: a few ms here; generous for slow CI machines
+
+
+# --------------------------------------------------------------------------- budget
+
+
+def test_the_budget_keeps_short_bodies_whole_once_it_is_met() -> None:
+    """One huge function pays for the read: the medium ones after it stay whole."""
+    huge = "\n".join(
+        f"    step_{i} = compute(step_{i - 1}, factor={i})  # stage {i}" for i in range(600)
+    )
+    medium = "\n".join(f"    value = value * {i} + offset  # adjust by {i}" for i in range(12))
+    source = "def huge(step_0):\n" + huge + "\n    return step_0\n\n\n"
+    source += "".join(
+        f"def medium_{k}(value, offset):\n{medium}\n    return value\n\n\n" for k in range(4)
+    )
+    out = run(read_output(source), read("pipeline.py"))
+    found = markers(out)
+    assert len(found) == 1 and "body of huge" in found[0]
+    for k in range(4):
+        assert f"def medium_{k}(value, offset):" in out
+    assert out.count("value = value * 11 + offset  # adjust by 11") == 4
+
+
+def test_the_budget_elides_longest_bodies_first_when_short_of_it() -> None:
+    bodies = {
+        name: "\n".join(
+            f"    x = x + {i}  # accumulate a running total of {name}" for i in range(n)
+        )
+        for name, n in (("big", 60), ("mid", 20), ("tiny", 2))
+    }
+    source = "".join(f"def {name}(x):\n{body}\n    return x\n\n\n" for name, body in bodies.items())
+    out = run(read_output(source), read("m.py"))
+    said = " ".join(markers(out))
+    assert "body of big" in said and "body of mid" in said
+    assert "body of tiny" not in said  # smaller than its marker: kept whole
+    assert "    x = x + 1  # accumulate a running total of tiny" in out
+
+
+def test_tiny_members_keep_their_signatures_and_bodies() -> None:
+    source = "class Point:\n" + "".join(
+        f"    @property\n    def p{i}(self) -> int:\n        return self._p{i}\n\n"
+        for i in range(80)
+    )
+    text = read_output(source)
+    out = run(text, read("point.py"))
+    assert out == text  # each body is smaller than a marker: nothing worth dropping
+
+
+# --------------------------------------------------------------------------- documents
+
+MARKDOWN = """---
+title: Guide
+{front}
+---
+
+# Project guide
+
+Everything about using the project, in one place.
+{para}
+
+## Install
+
+Run the installer from a shell.
+
+```bash
+# this is a shell comment, not a heading
+pip install project
+```
+{para}
+
+Setext title
+------------
+
+The setext section starts here.
+{para}
+
+### Tiny
+
+One line.
+"""
+
+
+def test_markdown_keeps_headings_leads_and_fences_out_of_headings() -> None:
+    para = "\n".join(f"A sentence of filler text number {i} about the project." for i in range(30))
+    front = "\n".join(f"key_{i}: a value of the front matter, number {i}" for i in range(20))
+    text = read_output(MARKDOWN.format(para=para, front=front))
+    out = run(text, read("docs/guide.md"))
+    kept = [line.split("\t", 1)[-1] for line in out.split("\n")]
+    for line in (
+        "---",
+        "title: Guide",
+        "# Project guide",
+        "Everything about using the project, in one place.",
+        "## Install",
+        "Run the installer from a shell.",
+        "Setext title",
+        "------------",
+        "The setext section starts here.",
+        "### Tiny",
+        "One line.",
+    ):
+        assert line in kept, line
+    said = markers(out)
+    assert any("(lines 3-24: front matter)" in m for m in said), said
+    install = [m for m in said if "body of section Install, 1 code block" in m]
+    assert len(install) == 1
+    assert READ_MARKER.fullmatch(install[0])
+    assert "# this is a shell comment" not in out  # inside a fence: no heading
+    assert ordered_subset(text, out)
+
+
+RST = """=========
+ Project
+=========
+
+Overview
+========
+The overview starts here.
+{para}
+
+Usage
+-----
+Usage starts here.
+
+.. code-block:: python
+
+   import project
+{para}
+"""
+
+
+def test_rst_titles_with_overlines_and_underlines() -> None:
+    para = "\n".join(f"Filler sentence {i} that explains the project in detail." for i in range(30))
+    text = read_output(RST.format(para=para))
+    out = run(text, read("README.rst"))
+    kept = out.split("\n")
+    for line in ("1\t=========", "2\t Project", "5\tOverview", "6\t========"):
+        assert line in kept, line
+    assert "7\tThe overview starts here." in kept
+    shown = [line.split("\t", 1)[-1] for line in kept]
+    assert "Usage" in shown and "-----" in shown and "Usage starts here." in shown
+    said = " ".join(markers(out))
+    assert "body of section Overview" in said
+    assert "body of section Usage, 1 code block" in said
+
+
+def test_plain_text_is_a_document_only_with_headings() -> None:
+    prose = "\n".join(f"Line {i} of some notes about the release." for i in range(200))
+    assert code.compress(read_output(prose), read("notes.txt")) is None
+    para = "\n".join(f"Line {i} of some notes about the release." for i in range(40))
+    doc = f"Release notes\n=============\n\n{para}\n\nKnown issues\n============\n\n{para}\n"
+    out = run(read_output(doc), read("NOTES.txt"))
+    assert "1\tRelease notes" in out and "Known issues" in out
+    assert any("body of section Known issues" in m for m in markers(out))
+    # A README without an extension is read the same way.
+    assert markers(run(read_output(doc), read("pkg/README")))
+
+
+def test_prose_with_long_lines_is_not_taken_for_minified() -> None:
+    para = " ".join(["This paragraph was written on one long line, as editors do."] * 12)
+    text = read_output("\n\n".join([para] * 30))
+    assert code.compress(text, read("notes.txt")) is None
+
+
+# --------------------------------------------------------------------------- generated files
+
+MINIFIED = "/*! app v1.2.3 | MIT */\n" + "var a=1;function b(c){return c+a}" * 3000 + "\n"
+
+
+def test_minified_javascript_becomes_one_note() -> None:
+    text = read_output(MINIFIED)
+    result = compress(text, read("dist/app.min.js"))
+    assert result.text.split("\n")[0] == "1\t/*! app v1.2.3 | MIT */"
+    (line,) = markers(result.text)
+    assert "(line 2: minified JavaScript, 1 line of 99,000 characters)" in line
+    assert READ_MARKER.fullmatch(line).group(5, 6) == ("2", "1")
+    assert result.tokens_after < 100
+
+
+@pytest.mark.parametrize(
+    "path, label",
+    [
+        ("static/site.min.css", "minified CSS"),
+        ("dist/app.js.map", "source map"),
+        ("dist/bundle.js", "minified JavaScript"),
+        ("build/output.bin.txt", "minified or generated text"),
+        ("vendor/blob", "minified or generated text"),
+    ],
+)
+def test_generated_files_by_name_or_by_line_length(path: str, label: str) -> None:
+    out = run(read_output(MINIFIED), read(path))
+    assert any(f"{label}, 1 line of 99,000 characters" in m for m in markers(out)), out[:300]
+
+
+def test_cat_of_a_minified_file_gets_sed_hints() -> None:
+    for command, text in (
+        (
+            "cat -n dist/app.min.js",
+            "\n".join(f"{i:>6}\t{x}" for i, x in enumerate(MINIFIED.split("\n")[:2], 1)),
+        ),
+        ("cat dist/app.min.js", MINIFIED),
+    ):
+        ctx = Context("Bash", {"command": command})
+        result = compress(text, ctx)
+        assert result.kind == "code"
+        (line,) = markers(result.text)
+        assert "— sed -n '2,2p' dist/app.min.js, or run:" in line
+
+
+def _lockfile(name: str, n: int) -> str:
+    if name == "package-lock.json":
+        entries = ",\n".join(
+            f'    "node_modules/pkg-{i}": {{\n      "version": "1.0.{i}",\n'
+            f'      "resolved": "https://registry.npmjs.org/pkg-{i}/-/pkg-{i}-1.0.{i}.tgz",\n'
+            f'      "integrity": "sha512-{"x" * 60}"\n    }}'
+            for i in range(n)
+        )
+        return (
+            '{\n  "name": "app",\n  "version": "1.0.0",\n  "lockfileVersion": 3,\n'
+            f'  "requires": true,\n  "packages": {{\n    "": {{\n      "name": "app"\n    }},\n'
+            f"{entries}\n  }}\n}}\n"
+        )
+    if name == "yarn.lock":
+        head = "# THIS IS AN AUTOGENERATED FILE. DO NOT EDIT THIS FILE DIRECTLY.\n# yarn lockfile v1\n\n\n"
+        return head + "".join(
+            f'pkg-{i}@^1.0.0:\n  version "1.0.{i}"\n  resolved "https://registry.yarnpkg.com/pkg-{i}/-/pkg-{i}-1.0.{i}.tgz#{"a" * 40}"\n'
+            f"  integrity sha512-{'y' * 60}\n\n"
+            for i in range(n)
+        )
+    if name == "pnpm-lock.yaml":
+        pkgs = "".join(
+            f"  pkg-{i}@1.0.{i}:\n    resolution: {{integrity: sha512-{'z' * 60}}}\n    engines: {{node: '>=18'}}\n\n"
+            for i in range(n)
+        )
+        snaps = "".join(f"  pkg-{i}@1.0.{i}: {{}}\n\n" for i in range(n))
+        return f"lockfileVersion: '9.0'\n\nimporters:\n\n  .:\n    dependencies: {{}}\n\npackages:\n\n{pkgs}snapshots:\n\n{snaps}"
+    if name == "go.sum":
+        return "".join(
+            f"github.com/org/mod{i} v1.{i}.0 h1:{'A' * 43}=\n"
+            f"github.com/org/mod{i} v1.{i}.0/go.mod h1:{'B' * 43}=\n"
+            for i in range(n)
+        )
+    if name == "composer.lock":
+        packages = ",\n".join(
+            f'        {{\n            "name": "vendor/pkg-{i}",\n            "version": "v1.{i}.0",\n'
+            f'            "source": {{\n                "type": "git",\n'
+            f'                "reference": "{"d" * 40}"\n            }}\n        }}'
+            for i in range(n)
+        )
+        return (
+            '{\n    "_readme": [\n        "This file locks the dependencies"\n    ],\n'
+            f'    "content-hash": "{"e" * 32}",\n    "packages": [\n{packages}\n    ]\n}}\n'
+        )
+    if name == "pubspec.lock":
+        pkgs = "".join(
+            f"  pkg_{i}:\n    dependency: transitive\n    description:\n      name: pkg_{i}\n"
+            f'      sha256: "{"f" * 64}"\n    source: hosted\n    version: "1.{i}.0"\n'
+            for i in range(n)
+        )
+        return f'# Generated by pub\n# See https://dart.dev/tools/pub/glossary#lockfile\npackages:\n{pkgs}sdks:\n  dart: ">=3.0.0 <4.0.0"\n'
+    if name == "Gemfile.lock":
+        specs = "".join(f"    gem{i} (1.{i}.0)\n      dep{i} (>= 1.0)\n" for i in range(n))
+        return f"GEM\n  remote: https://rubygems.org/\n  specs:\n{specs}\nPLATFORMS\n  ruby\n"
+    return "# This file is automatically generated.\nversion = 3\n\n" + "".join(
+        f'[[package]]\nname = "crate-{i}"\nversion = "1.0.{i}"\nsource = "registry+https://github.com/rust-lang/crates.io-index"\n'
+        f'checksum = "{"c" * 64}"\n\n'
+        for i in range(n)
+    )
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "package-lock.json",
+        "yarn.lock",
+        "pnpm-lock.yaml",
+        "go.sum",
+        "Gemfile.lock",
+        "Cargo.lock",
+        "uv.lock",
+        "poetry.lock",
+        "composer.lock",
+        "pubspec.lock",
+    ],
+)
+def test_lockfiles_become_a_package_count(name: str) -> None:
+    text = read_output(_lockfile(name, 137))
+    result = compress(text, read(f"project/{name}"))
+    assert result.kind == "code"
+    said = markers(result.text)
+    assert said and all("lockfile: 137 packages" in m for m in said), said
+    assert result.text.split("\n")[0] == text.split("\n")[0]
+    assert result.tokens_after < 0.1 * result.tokens_before
+
+
+@pytest.mark.parametrize(
+    "path", ["data/config.json", "k8s/deploy.yaml", "pyproject.toml", "rows.csv", "site/index.html"]
+)
+def test_structured_data_is_left_to_others(path: str) -> None:
+    text = read_output(
+        "\n".join(f'  "key_{i}": "value number {i} of the data",' for i in range(500))
+    )
+    assert code.compress(text, read(path)) is None
+    assert code.compress(read_output(MINIFIED), read(path)) is None
+
+
+def test_aimed_reads_of_documents_and_generated_files_stay_whole() -> None:
+    para = "\n".join(f"A sentence of filler text number {i} about the project." for i in range(400))
+    doc = read_output(MARKDOWN.format(para=para, front="a: b"), 1, 600)
+    assert compress(doc, read("docs/guide.md", offset=1, limit=600)).text == doc
+    lock = read_output(_lockfile("Cargo.lock", 200), 1, 1000)
+    assert compress(lock, read("Cargo.lock", offset=1, limit=1000)).text == lock
+    assert markers(compress(lock, read("Cargo.lock")).text)
+
+
+def test_plain_cat_of_source_is_numbered_from_one() -> None:
+    out = run(PY_SOURCE, Context("Bash", {"command": "cat src/cli.py"}))
+    assert any(
+        "(lines 45-88: body of parse_args) — sed -n '45,88p' src/cli.py" in m for m in markers(out)
+    )
+    codex = "Chunk ID: 1\nWall time: 0.1s\nProcess exited with code 0\nOriginal token count: 900\nOutput:\n"
+    out = run(codex + PY_SOURCE, Context("exec_command", {"cmd": "cat src/cli.py"}))
+    assert out.startswith(codex)
+    assert any("sed -n '45,88p' src/cli.py" in m for m in markers(out))
+
+
+def test_generated_and_document_fixtures_are_fast() -> None:
+    import time
+
+    for name in ("md_npm_install_docs", "lock_npm_express", "minjs_lru_cache_cat_n"):
+        text, ctx, _ = load(name)
+        start = time.perf_counter()
+        for _ in range(5):
+            code.compress(text, ctx)
+        assert (time.perf_counter() - start) / 5 < 0.1, name
