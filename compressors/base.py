@@ -86,7 +86,8 @@ class Plan:
     without a note get a generic one. Markers say how to print the run from
     the original with ``trimline show``; ``hint`` gives the tool's own way to
     get a dropped run (0-based, inclusive) back, such as a ``Read`` with offset
-    and limit, and then only the first marker names the original as well.
+    and limit, and the first marker names the original as well; with
+    ``ranges_suffice`` the later markers, whose ranges say what to re-read, stay short.
     """
 
     kind: str
@@ -99,6 +100,9 @@ class Plan:
     # The text the indices refer to, when the compressor cleaned the input line
     # by line first (ANSI colours, carriage-return redraws). Same line count.
     source: str | None = None
+    # True when the hint only turns a line range into a re-read (a file read): then
+    # markers after the first need not repeat it, their ranges say it all.
+    ranges_suffice: bool = False
 
 
 def block_id(text: str) -> str:
@@ -115,7 +119,8 @@ def marker(first: int, last: int, what: str, hint: str) -> str:
     n = last - first + 1
     noun = "line" if n == 1 else "lines"
     span = f"line {first}" if n == 1 else f"lines {first}-{last}"
-    return f"{MARKER_PREFIX} {n} {noun} elided ({span}: {what}) — {hint}"
+    head = f"{MARKER_PREFIX} {n} {noun} elided ({span}: {what})"
+    return f"{head} — {hint}" if hint else head
 
 
 def render(text: str, plan: Plan, ctx: Context) -> tuple[str, tuple[Elision, ...]]:
@@ -149,8 +154,11 @@ def render(text: str, plan: Plan, ctx: Context) -> tuple[str, tuple[Elision, ...
             hint = f"run: {show}"
         elif not elided:
             hint = f"{plan.hint(i, j)}, or run: {show}"
+        elif plan.ranges_suffice:
+            # The first marker showed how the tool gets a line range back and named the
+            # original; after it, the range alone says what to re-read.
+            hint = ""
         else:
-            # The tool's own way back is enough once the first marker has named the original.
             hint = plan.hint(i, j)
         line = marker(first, last, what, hint)
         dropped = lines[i : j + 1]

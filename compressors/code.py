@@ -1088,7 +1088,7 @@ def compress(text: str, ctx: Context) -> Plan | None:
     if not segs:
         return None
     keep = set(range(len(lines)))
-    plan = Plan(KIND, keep, {}, hint=hint, number=number)
+    plan = Plan(KIND, keep, {}, hint=hint, number=number, ranges_suffice=True)
     live: list[tuple[int, tuple[int, int, int, list[int]], int]] = []
     for k, seg in enumerate(segs):
         start, end, first, _ = seg

@@ -28,10 +28,24 @@ def test_fixture_keeps_its_facts(fixture: Fixture) -> None:
     assert compress(fixture.text, fixture.context).text == result.text
 
 
+def test_large_outputs_meet_the_savings_floor() -> None:
+    results = [compress(f.text, f.context) for f in FIXTURES]
+    large = [r for r in results if r.tokens_before >= 500]
+    before = sum(r.tokens_before for r in large)
+    after = sum(r.tokens_after for r in large)
+    assert after <= before * (1 - FLOOR), f"saved {1 - after / before:.1%}"
+
+
+# Per family, what the fixtures show today: a drop below is a regression. Diffs and logs of
+# version control are mostly changed lines, which are never dropped.
+FAMILY_FLOORS = {"code": 0.70, "logs": 0.80, "search": 0.80, "listing": 0.80, "vcs": 0.15}
+
+
 @pytest.mark.parametrize("kind", sorted({f.kind for f in FIXTURES}))
-def test_large_outputs_meet_the_savings_floor(kind: str) -> None:
+def test_each_family_keeps_its_savings(kind: str) -> None:
     results = [compress(f.text, f.context) for f in FIXTURES if f.kind == kind]
     large = [r for r in results if r.tokens_before >= 500]
     before = sum(r.tokens_before for r in large)
     after = sum(r.tokens_after for r in large)
-    assert before and after <= before * (1 - FLOOR), f"{kind}: saved {1 - after / before:.1%}"
+    floor = FAMILY_FLOORS.get(kind, FLOOR)
+    assert before and after <= before * (1 - floor), f"{kind}: saved {1 - after / before:.1%}"

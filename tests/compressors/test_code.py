@@ -23,8 +23,8 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "code"
 NAMES = sorted(p.stem for p in FIXTURES.glob("*.txt"))
 NUMBERED = re.compile(r" *(\d+)(?:\t|→)")
 READ_MARKER = re.compile(
-    r"\[trimline\] (\d+) lines? elided \(lines? (\d+)(?:-(\d+))?: ([^)]*)\) — "
-    r"Read offset=(\d+) limit=(\d+)(?:, or run: .*)?"
+    r"\[trimline\] (\d+) lines? elided \(lines? (\d+)(?:-(\d+))?: ([^)]*)\)"
+    r"(?: — Read offset=(\d+) limit=(\d+), or run: trimline show \w+ --lines \d+-\d+)?"
 )
 
 
@@ -249,20 +249,23 @@ def test_fixture_markers_name_file_lines_that_read_them_back(name: str) -> None:
             m = READ_MARKER.fullmatch(line)
             assert m, line
             count, first, last = int(m.group(1)), int(m.group(2)), int(m.group(3) or m.group(2))
-            assert (int(m.group(5)), int(m.group(6))) == (first, count)
+            if m.group(5):  # only the first marker spells out the Read
+                assert (int(m.group(5)), int(m.group(6))) == (first, count)
         elif ctx.tool == "Bash":
-            m = re.search(r"lines? (\d+)(?:-(\d+))?: .*— sed -n '(\d+),(\d+)p' (\S+)(?:, or run|$)", line)
+            m = re.search(r"lines? (\d+)(?:-(\d+))?: .*?\)(?: — sed -n '(\d+),(\d+)p' (\S+), or run.*)?$", line)
             assert m, line
             first, last = int(m.group(1)), int(m.group(2) or m.group(1))
             count = last - first + 1
-            assert (int(m.group(3)), int(m.group(4))) == (first, last)
-            assert m.group(5) == ctx.command.split()[-1]
+            if m.group(3):  # only the first marker spells out the command
+                assert (int(m.group(3)), int(m.group(4))) == (first, last)
+                assert m.group(5) == ctx.command.split()[-1]
         else:
-            m = re.search(r"lines (\d+)-(\d+): .*view_range=\[(\d+), (\d+)\]", line)
+            m = re.search(r"lines (\d+)-(\d+): .*?\)(?: — .*view_range=\[(\d+), (\d+)\].*)?$", line)
             assert m, line
             first, last = int(m.group(1)), int(m.group(2))
             count = last - first + 1
-            assert (int(m.group(3)), int(m.group(4))) == (first, last)
+            if m.group(3):
+                assert (int(m.group(3)), int(m.group(4))) == (first, last)
         assert last - first + 1 == count
         # The run is exactly the file lines missing from the output.
         assert all(n in original and n not in shown for n in range(first, last + 1))
@@ -290,7 +293,8 @@ def test_a_body_read_back_comes_back_whole(name: str) -> None:
     assert result.elided
     for line in markers(result.text):
         m = READ_MARKER.fullmatch(line)
-        offset, limit = int(m.group(5)), int(m.group(6))
+        offset = int(m.group(2))
+        limit = int(m.group(3) or offset) - offset + 1
         window = read_output(source, offset, limit)
         again = compress(window, read(ctx.file_path, offset=offset, limit=limit))
         assert again.text == window
@@ -323,8 +327,7 @@ def test_python_outline() -> None:
     body = [m for m in markers(out) if "body of parse_args" in m]
     assert len(body) == 1
     assert body[0].startswith(
-        "[trimline] 44 lines elided (lines 45-88: body of parse_args) — "
-        "Read offset=45 limit=44"
+        "[trimline] 44 lines elided (lines 45-88: body of parse_args)"
     )
     assert any("value of RATES" in m for m in markers(out))
     assert any("body of checkout" in m for m in markers(out))
@@ -380,7 +383,10 @@ def test_crlf_lines_stay_byte_exact() -> None:
 def test_cat_n_in_bash_gets_sed_hints() -> None:
     text = "\n".join(f"{i:>6}\t{line}" for i, line in enumerate(PY_SOURCE.split("\n"), 1))
     out = run(text, Context("Bash", {"command": "cat -n src/cli.py"}))
-    assert any("— sed -n '45,88p' src/cli.py" in m for m in markers(out))
+    said = markers(out)
+    assert any("(lines 45-88: body of parse_args)" in m for m in said)
+    first = re.search(r"lines (\d+)-(\d+):", said[0])
+    assert f"— sed -n '{first[1]},{first[2]}p' src/cli.py, or run: trimline show" in said[0]
 
 
 def test_unknown_languages_and_errors_fall_back() -> None:
@@ -854,13 +860,14 @@ def test_aimed_reads_of_documents_and_generated_files_stay_whole() -> None:
 
 def test_plain_cat_of_source_is_numbered_from_one() -> None:
     out = run(PY_SOURCE, Context("Bash", {"command": "cat src/cli.py"}))
-    assert any(
-        "(lines 45-88: body of parse_args) — sed -n '45,88p' src/cli.py" in m for m in markers(out)
-    )
+    said = markers(out)
+    assert any("(lines 45-88: body of parse_args)" in m for m in said)
+    assert " — sed -n '" in said[0] and " src/cli.py, or run: trimline show " in said[0]
     codex = "Chunk ID: 1\nWall time: 0.1s\nProcess exited with code 0\nOriginal token count: 900\nOutput:\n"
     out = run(codex + PY_SOURCE, Context("exec_command", {"cmd": "cat src/cli.py"}))
     assert out.startswith(codex)
-    assert any("sed -n '45,88p' src/cli.py" in m for m in markers(out))
+    assert any("(lines 45-88: body of parse_args)" in m for m in markers(out))
+    assert "sed -n '" in markers(out)[0]
 
 
 def test_generated_and_document_fixtures_are_fast() -> None:

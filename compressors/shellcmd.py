@@ -1,0 +1,96 @@
+"""What a shell command runs first: the program behind a Bash-like tool call.
+
+Shared by the families that claim blocks by command (``listing``, ``vcs``).
+Scene-setting is skipped (``cd x &&``, ``export``, ``VAR=1``, ``sudo``,
+``timeout 10``, ``bash -lc '...'``); the first real program of the first
+pipeline wins, so ``ls -la | head -100`` is ``ls``. For ``git``, the global
+options (``-C dir``, ``-c k=v``, ``--no-pager``, ``--git-dir=...``) are
+skipped and the subcommand is returned as the first argument.
+
+Pure, never raises: broken quoting falls back to splitting on whitespace.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+# Programs that only set the scene for the real command.
+_PRELUDE = frozenset(
+    {"cd", "pushd", "popd", "export", "set", "source", ".", "unset", "ulimit", "shopt", "true", ":"}
+)
+_WRAPPERS = frozenset({"sudo", "time", "command", "exec", "nice", "nohup", "env", "builtin"})
+_SHELLS = frozenset({"bash", "sh", "zsh", "dash"})
+_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+_SEPARATOR = frozenset("();|&!{}")
+# git's global options that take the next word as their value.
+_GIT_VALUED = frozenset({"-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path"})
+MAX_LINES = 50
+
+
+def words(line: str) -> list[str]:
+    """Shell words of one line, operators as their own words."""
+    try:
+        lex = shlex.shlex(line, posix=True, punctuation_chars=True)
+        lex.whitespace_split = True
+        return list(lex)
+    except ValueError:
+        return line.split()
+
+
+def git_subcommand(args: list[str]) -> tuple[str, list[str]]:
+    """git's subcommand and its arguments, global options skipped ("" if none)."""
+    k = 0
+    while k < len(args) and args[k].startswith("-"):
+        k += 2 if args[k] in _GIT_VALUED else 1
+    if k >= len(args):
+        return "", []
+    return args[k], args[k + 1 :]
+
+
+def _program(seg: list[str], depth: int) -> tuple[str, list[str]] | None:
+    """The program of one pipeline segment: "" for scene-setting, None for none."""
+    i = 0
+    while i < len(seg):
+        tok = seg[i]
+        name = tok.rsplit("/", 1)[-1]
+        if _ASSIGNMENT.match(tok):
+            i += 1
+        elif name in _WRAPPERS or name == "timeout":
+            i += 1
+            while i < len(seg) and seg[i].startswith("-"):
+                i += 1
+            if name == "timeout":
+                i += 1  # the duration
+        else:
+            break
+    if i >= len(seg):
+        return ("", [])
+    name, args = seg[i].rsplit("/", 1)[-1], seg[i + 1 :]
+    if name in _PRELUDE:
+        return ("", [])
+    if name in _SHELLS and depth < 3:
+        for k, arg in enumerate(args[:-1]):
+            if arg.startswith("-") and not arg.startswith("--") and "c" in arg:
+                return first_program(args[k + 1], depth + 1)
+        return None
+    return (name, args)
+
+
+def first_program(cmd: str, depth: int = 0) -> tuple[str, list[str]] | None:
+    """(program, arguments) of the first real program of a shell command, or None."""
+    if not cmd:
+        return None
+    text = cmd.replace("\\\n", " ")
+    for line in text.split("\n")[:MAX_LINES]:
+        seg: list[str] = []
+        for tok in [*words(line), ";"]:
+            if tok and set(tok) <= _SEPARATOR:
+                if seg:
+                    found = _program(seg, depth)
+                    if found is None or found[0]:
+                        return found
+                seg = []
+            else:
+                seg.append(tok)
+    return None
