@@ -115,6 +115,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
         "cache_creation_input_tokens",
         "cache_read_input_tokens",
         "cost_usd",
+        "saved_usd",
     ]
     totals = data["totals"]
     print("Totals")

@@ -1,9 +1,17 @@
-"""What a call cost, from its billed usage and genai-prices' bundled price data (never fetched).
+"""What a call cost, and what compression saved it, from genai-prices' bundled data (never fetched).
 
 Usage records keep input tokens apart from cache reads and writes (see
 ``metering.records.Usage``); genai-prices counts input including both, so
 they are added back before pricing. Each kind of token is priced at its own
 rate: cache reads are not plain input, and cache writes are not counted twice.
+
+Savings are priced the way the tokens would have been billed. A block first
+sent in this call would have been new input: at the cache-write rate when the
+call wrote to the cache (Claude Code marks the newest tool result for
+caching), else at the input rate. A block re-sent from history would have sat
+in the cached prefix: at the cache-read rate when the call read from the
+cache, else at the input rate. So a saving is never counted at list price
+when the provider would have served it from cache.
 """
 
 from __future__ import annotations
@@ -45,3 +53,35 @@ def cost(provider: str, model: str, usage: Usage) -> float | None:
         output_tokens=usage.output_tokens or 0,
     )
     return float(calc_price(priced, model_ref=model, provider_id=provider).total_price)
+
+
+@lru_cache(maxsize=256)
+def unit_prices(provider: str, model: str) -> tuple[float, float, float] | None:
+    """Dollars per token for (input, cache write, cache read), or None if unknown."""
+    if not model or not _known(provider, model):
+        return None
+    # Small enough to stay under long-context tiers (Sonnet's rates double past 200k).
+    n = 10_000
+
+    def price(**usage: int) -> float:
+        result = calc_price(PriceUsage(**usage), model_ref=model, provider_id=provider)
+        return float(result.total_price) / n
+
+    plain = price(input_tokens=n)
+    write = price(input_tokens=n, cache_write_tokens=n)
+    read = price(input_tokens=n, cache_read_tokens=n)
+    return plain, write, read
+
+
+def saved(
+    provider: str, model: str, usage: Usage, new_tokens: int, history_tokens: int
+) -> float | None:
+    """Dollars compression saved this call: new and re-sent tokens, each at the rate they
+    would have been billed (see the module docstring)."""
+    rates = unit_prices(provider, model)
+    if rates is None or usage.input_tokens is None:
+        return None
+    plain, write, read = rates
+    new_rate = write if usage.cache_creation_input_tokens else plain
+    history_rate = read if usage.cache_read_input_tokens else plain
+    return new_tokens * new_rate + history_tokens * history_rate

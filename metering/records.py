@@ -65,6 +65,7 @@ class CallRecord:
     # True when the provider reported no output usage and it was counted from the text.
     usage_estimated: bool = False
     cost_usd: float | None = None
+    saved_usd: float | None = None
     output_text: str | None = None
     blocks: list[BlockRecord] = field(default_factory=list)
     # The request as the agent sent it, decoded; the writer estimates its size.
@@ -75,6 +76,11 @@ class CallRecord:
     @property
     def tokens_saved_by_blocks(self) -> int:
         return sum(b.tokens_before - b.tokens_after for b in self.blocks)
+
+    def tokens_saved_split(self) -> tuple[int, int]:
+        """Tokens saved on blocks sent for the first time, and on blocks re-sent from history."""
+        new = sum(b.tokens_before - b.tokens_after for b in self.blocks if not b.cached)
+        return new, self.tokens_saved_by_blocks - new
 
 
 @dataclass(slots=True)

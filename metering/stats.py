@@ -21,6 +21,7 @@ _CALL_SUMS = """
     COALESCE(SUM(reasoning_tokens), 0) AS reasoning_tokens,
     COALESCE(SUM(usage_estimated), 0) AS usage_estimated_calls,
     ROUND(COALESCE(SUM(cost_usd), 0), 6) AS cost_usd,
+    ROUND(COALESCE(SUM(saved_usd), 0), 6) AS saved_usd,
     COALESCE(SUM(CASE WHEN cost_usd IS NULL AND status = 200 THEN 1 ELSE 0 END), 0) AS unpriced_calls,
     COALESCE(SUM(CASE WHEN error IS NOT NULL THEN 1 ELSE 0 END), 0) AS errors
 """

@@ -35,6 +35,7 @@ _MIGRATIONS: dict[int, str] = {
         reasoning_tokens INTEGER,
         usage_estimated INTEGER NOT NULL DEFAULT 0,
         cost_usd REAL,
+        saved_usd REAL,
         ttfb_ms REAL,
         latency_ms REAL,
         overhead_ms REAL NOT NULL,
@@ -94,45 +95,47 @@ def write_decisions(conn: sqlite3.Connection, decisions: list[Decision]) -> None
         )
 
 
+def _call_row(r: CallRecord) -> dict[str, object]:
+    """A record as its ``calls`` row: column name to value."""
+    u = r.usage
+    return {
+        "ts": r.ts,
+        "provider": r.provider,
+        "endpoint": r.endpoint,
+        "session": r.session,
+        "model": r.model,
+        "stream": int(r.stream),
+        "status": r.status,
+        "team": r.team,
+        "project": r.project,
+        "user": r.user,
+        "environment": r.environment,
+        "feature": r.feature,
+        "tokens_before": r.tokens_before,
+        "tokens_after": r.tokens_after,
+        "input_tokens": u.input_tokens,
+        "output_tokens": u.output_tokens,
+        "cache_creation_input_tokens": u.cache_creation_input_tokens,
+        "cache_read_input_tokens": u.cache_read_input_tokens,
+        "reasoning_tokens": u.reasoning_tokens,
+        "usage_estimated": int(r.usage_estimated),
+        "cost_usd": r.cost_usd,
+        "saved_usd": r.saved_usd,
+        "ttfb_ms": r.ttfb_ms,
+        "latency_ms": r.latency_ms,
+        "overhead_ms": r.overhead_ms,
+        "error": r.error,
+    }
+
+
 def write(conn: sqlite3.Connection, records: list[CallRecord]) -> None:
     """Writes a batch in one transaction."""
     with conn:
         for r in records:
-            u = r.usage
+            row = _call_row(r)
             cur = conn.execute(
-                "INSERT INTO calls (ts, provider, endpoint, session, model, stream, status,"
-                " team, project, user, environment, feature,"
-                " tokens_before, tokens_after, input_tokens, output_tokens,"
-                " cache_creation_input_tokens, cache_read_input_tokens, reasoning_tokens,"
-                " usage_estimated, cost_usd, ttfb_ms, latency_ms, overhead_ms, error)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    r.ts,
-                    r.provider,
-                    r.endpoint,
-                    r.session,
-                    r.model,
-                    int(r.stream),
-                    r.status,
-                    r.team,
-                    r.project,
-                    r.user,
-                    r.environment,
-                    r.feature,
-                    r.tokens_before,
-                    r.tokens_after,
-                    u.input_tokens,
-                    u.output_tokens,
-                    u.cache_creation_input_tokens,
-                    u.cache_read_input_tokens,
-                    u.reasoning_tokens,
-                    int(r.usage_estimated),
-                    r.cost_usd,
-                    r.ttfb_ms,
-                    r.latency_ms,
-                    r.overhead_ms,
-                    r.error,
-                ),
+                f"INSERT INTO calls ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                tuple(row.values()),
             )
             call_id = cur.lastrowid
             conn.executemany(

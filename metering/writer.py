@@ -15,7 +15,7 @@ from metering import store
 from metering.estimate import request_tokens
 from metering.originals import Originals
 from metering.originals import path_for as originals_path
-from metering.prices import cost
+from metering.prices import cost, saved
 from metering.records import CallRecord, Decision, Original
 
 log = logging.getLogger(__name__)
@@ -110,6 +110,8 @@ def _complete(r: CallRecord) -> None:
         r.output_text = None
     if r.cost_usd is None:
         r.cost_usd = cost(r.provider, r.model, r.usage)
+    if r.saved_usd is None and r.blocks:
+        r.saved_usd = saved(r.provider, r.model, r.usage, *r.tokens_saved_split())
     if r.request_json is None or r.tokens_before is not None:
         return
     try:

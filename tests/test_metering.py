@@ -11,7 +11,7 @@ import pytest
 
 from metering import stats, store
 from metering.estimate import request_tokens
-from metering.prices import cost
+from metering.prices import cost, saved
 from metering.records import BlockRecord, CallRecord, Usage
 from metering.writer import RecordWriter
 
@@ -154,3 +154,38 @@ def test_streamed_calls_are_priced_too(tmp_path: Path) -> None:
     writer.close()
     (value,) = sqlite3.connect(tmp_path / "t.db").execute("SELECT cost_usd FROM calls").fetchone()
     assert value == pytest.approx((1000 * 3 + 100 * 15) / 1e6)
+
+
+def test_savings_are_priced_as_they_would_have_been_billed(tmp_path: Path) -> None:
+    # One new block (written to the cache this call) and one re-sent from history (read from it).
+    record = CallRecord(
+        ts=1.0,
+        provider="anthropic",
+        endpoint="messages",
+        session="s",
+        model="claude-sonnet-4-5",
+        stream=True,
+        status=200,
+        usage=Usage(
+            input_tokens=50,
+            output_tokens=10,
+            cache_creation_input_tokens=900,
+            cache_read_input_tokens=20_000,
+        ),
+        blocks=[
+            BlockRecord("Bash", "logs", 5000, 1000, 1.0, cached=False),
+            BlockRecord("Read", "code", 3000, 1000, 0.1, cached=True),
+        ],
+    )
+    writer = RecordWriter(tmp_path / "t.db")
+    writer.submit(record)
+    writer.close()
+    (value,) = sqlite3.connect(tmp_path / "t.db").execute("SELECT saved_usd FROM calls").fetchone()
+    # Sonnet 4.5: cache write $3.75, cache read $0.30 per million.
+    assert value == pytest.approx((4000 * 3.75 + 2000 * 0.30) / 1e6)
+    # Without caching in the call, both would have been plain input at $3.
+    plain = Usage(input_tokens=10_000, output_tokens=10)
+    assert saved("anthropic", "claude-sonnet-4-5", plain, 4000, 2000) == pytest.approx(
+        6000 * 3 / 1e6
+    )
+    assert saved("anthropic", "claude-imaginary", plain, 4000, 2000) is None
