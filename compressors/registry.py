@@ -10,14 +10,14 @@ from __future__ import annotations
 import logging
 from types import ModuleType
 
-from compressors import code, generic, listing, logs, search, vcs
+from compressors import code, generic, listing, logs, search, structured, vcs, web
 from compressors.base import Context, Result, render
 from compressors.tokens import count_tokens
 
 log = logging.getLogger(__name__)
 
 # Order matters only for content sniffing; tool/command claims are unambiguous.
-FAMILIES: tuple[ModuleType, ...] = (code, search, logs, listing, vcs)
+FAMILIES: tuple[ModuleType, ...] = (code, search, logs, listing, vcs, structured, web)
 
 DEFAULT_THRESHOLD = 300
 # Below this share of tokens saved, the original is cheaper to keep: it reads
