@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 MODE     ?= reverse
 UPSTREAM ?= https://api.anthropic.com
 
-.PHONY: install run test lint bench fixtures clean
+.PHONY: install run test lint bench bench-quick fixtures clean
 
 install: $(STAMP)
 
@@ -27,8 +27,13 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Savings with peers side by side, session replay with a prompt-cache cost model, latency:
+# writes bench-report/ (report.md, report.json, charts). Peers install on demand.
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.savings
+	$(BIN)/python -m benchmarks.run
+
+bench-quick: $(STAMP)
+	$(BIN)/python -m benchmarks.run --quick --skip-peers
 
 # Re-creates fixtures/ by running real tools on real code (see fixtures/scripts/).
 fixtures: $(STAMP)
