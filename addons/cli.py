@@ -26,6 +26,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         hosts=args.hosts,
         confdir=args.confdir,
         redirect=args.redirect,
+        record=args.record or "",
     )
     where = f"reverse proxy for {args.upstream}" if args.mode == "reverse" else "forward proxy"
     print(
@@ -208,6 +209,11 @@ def parser() -> argparse.ArgumentParser:
         "--hosts", default=DEFAULT_HOSTS, help="forward mode: comma-separated API hosts to work on"
     )
     s.add_argument("--confdir", help="mitmproxy's directory (CA certificate), default ~/.mitmproxy")
+    s.add_argument(
+        "--record",
+        metavar="DIR",
+        help="save each API call, sanitised (no keys), to DIR/<session>.jsonl for replay",
+    )
     s.add_argument("--redirect", default="", help=argparse.SUPPRESS)
     s.set_defaults(func=cmd_serve)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from mitmproxy import options
 from mitmproxy.tools.dump import DumpMaster
 
+from addons.recorder import Recorder
 from addons.redirect import Redirect
 from addons.trimline import Trimline
 
@@ -25,6 +26,7 @@ def build_options(
     hosts: str,
     confdir: str | None,
     redirect: str,
+    record: str = "",
 ) -> dict[str, object]:
     if mode == "reverse":
         if not upstream:
@@ -45,6 +47,7 @@ def build_options(
         "trimline_threshold": threshold,
         "trimline_hosts": hosts,
         "trimline_redirect": redirect,
+        "trimline_record": record,
     }
     if confdir:
         opts["confdir"] = confdir
@@ -53,7 +56,9 @@ def build_options(
 
 async def run(opts: dict[str, object]) -> None:
     master = DumpMaster(options.Options(), with_termlog=True, with_dumper=False)
-    master.addons.add(Trimline(), Redirect())
+    # Order matters: the recorder reads what the Trimline addon learned of each call,
+    # and redirection happens last, once the API host has been recognised.
+    master.addons.add(Trimline(), Recorder(), Redirect())
     master.options.update(**opts)
     # A clean stop runs the addons' done hooks, which write every queued record.
     loop = asyncio.get_running_loop()
