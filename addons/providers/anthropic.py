@@ -6,7 +6,7 @@ from typing import Any
 
 import orjson
 
-from addons.providers.base import ToolBlock, conversation_hash
+from addons.providers.base import ToolBlock, conversation_hash, setter
 from metering.records import Usage
 
 name = "anthropic"
@@ -28,13 +28,6 @@ def endpoint(method: str, path: str) -> str | None:
     if path.endswith("/v1/messages/count_tokens"):
         return "count_tokens"
     return None
-
-
-def _setter(container: dict[str, Any], key: str):
-    def write(text: str) -> None:
-        container[key] = text
-
-    return write
 
 
 def tool_blocks(body: dict[str, Any]) -> list[ToolBlock]:
@@ -74,7 +67,7 @@ def _result_blocks(
     content = item.get("content")
     ident = use_id if isinstance(use_id, str) else ""
     if isinstance(content, str):
-        return [ToolBlock(ident, tool, tool_input, content, is_error, _setter(item, "content"))]
+        return [ToolBlock(ident, tool, tool_input, content, is_error, setter(item, "content"))]
     blocks = []
     if isinstance(content, list):
         for part in content:
@@ -84,9 +77,7 @@ def _result_blocks(
                 and isinstance(part.get("text"), str)
             ):
                 blocks.append(
-                    ToolBlock(
-                        ident, tool, tool_input, part["text"], is_error, _setter(part, "text")
-                    )
+                    ToolBlock(ident, tool, tool_input, part["text"], is_error, setter(part, "text"))
                 )
     return blocks
 

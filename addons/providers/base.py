@@ -87,3 +87,12 @@ def parse_arguments(arguments: Any) -> dict[str, Any]:
             return {}
         return parsed if isinstance(parsed, dict) else {}
     return {}
+
+
+def setter(container: dict[str, Any], key: str) -> Callable[[str], None]:
+    """A ``ToolBlock.write`` that puts the new text where the old one was."""
+
+    def write(text: str) -> None:
+        container[key] = text
+
+    return write

@@ -7,7 +7,8 @@ from typing import Any
 
 import orjson
 
-from addons.providers.base import ToolBlock, conversation_hash, parse_arguments
+from addons.providers import openai_usage
+from addons.providers.base import ToolBlock, conversation_hash, parse_arguments, setter
 from metering.records import Usage
 
 name = "openai"
@@ -18,13 +19,6 @@ def endpoint(method: str, path: str) -> str | None:
         return None
     path = path.split("?", 1)[0].rstrip("/")
     return "chat_completions" if path.endswith("/chat/completions") else None
-
-
-def _setter(container: dict[str, Any], key: str):
-    def write(text: str) -> None:
-        container[key] = text
-
-    return write
 
 
 def tool_blocks(body: dict[str, Any]) -> list[ToolBlock]:
@@ -84,9 +78,7 @@ def _content_blocks(
     content = message.get("content")
     if isinstance(content, str):
         return [
-            ToolBlock(
-                call_id, tool, tool_input, content, False, _setter(message, "content"), latest
-            )
+            ToolBlock(call_id, tool, tool_input, content, False, setter(message, "content"), latest)
         ]
     blocks = []
     if isinstance(content, list):
@@ -96,7 +88,7 @@ def _content_blocks(
                 and part.get("type") == "text"
                 and isinstance(part.get("text"), str)
             ):
-                write = _setter(part, "text")
+                write = setter(part, "text")
                 blocks.append(
                     ToolBlock(call_id, tool, tool_input, part["text"], False, write, latest)
                 )
@@ -120,21 +112,7 @@ def usage(body: dict[str, Any]) -> Usage:
 
 
 def _usage(raw: Any) -> Usage:
-    if not isinstance(raw, dict):
-        return Usage()
-    prompt = raw.get("prompt_tokens")
-    cached = (raw.get("prompt_tokens_details") or {}).get("cached_tokens")
-    reasoning = (raw.get("completion_tokens_details") or {}).get("reasoning_tokens")
-    cached = cached if isinstance(cached, int) else None
-    return Usage(
-        # prompt_tokens include the cached ones; Trimline's input_tokens do not.
-        input_tokens=prompt - (cached or 0) if isinstance(prompt, int) else None,
-        output_tokens=raw.get("completion_tokens")
-        if isinstance(raw.get("completion_tokens"), int)
-        else None,
-        cache_read_input_tokens=cached,
-        reasoning_tokens=reasoning if isinstance(reasoning, int) else None,
-    )
+    return openai_usage.parse(raw, "prompt_tokens", "completion_tokens")
 
 
 class UsageTap:

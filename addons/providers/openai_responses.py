@@ -8,7 +8,8 @@ from typing import Any
 
 import orjson
 
-from addons.providers.base import ToolBlock, conversation_hash, parse_arguments
+from addons.providers import openai_usage
+from addons.providers.base import ToolBlock, conversation_hash, parse_arguments, setter
 from metering.records import Usage
 
 name = "openai"
@@ -60,13 +61,6 @@ def _block(
     )
 
 
-def _setter(container: dict[str, Any], key: str):
-    def write(text: str) -> None:
-        container[key] = text
-
-    return write
-
-
 def tool_blocks(body: dict[str, Any]) -> list[ToolBlock]:
     items = body.get("input")
     if not isinstance(items, list):
@@ -96,7 +90,7 @@ def tool_blocks(body: dict[str, Any]) -> list[ToolBlock]:
             output = item.get("output")
             if isinstance(output, str):
                 blocks.append(
-                    _block(call_id, tool, tool_input, output, _setter(item, "output"), latest)
+                    _block(call_id, tool, tool_input, output, setter(item, "output"), latest)
                 )
             elif isinstance(output, list):
                 for part in output:
@@ -111,7 +105,7 @@ def tool_blocks(body: dict[str, Any]) -> list[ToolBlock]:
                                 tool,
                                 tool_input,
                                 part["text"],
-                                _setter(part, "text"),
+                                setter(part, "text"),
                                 latest,
                             )
                         )
@@ -150,21 +144,7 @@ def usage(body: dict[str, Any]) -> Usage:
 
 
 def _usage(raw: Any) -> Usage:
-    if not isinstance(raw, dict):
-        return Usage()
-    total = raw.get("input_tokens")
-    cached = (raw.get("input_tokens_details") or {}).get("cached_tokens")
-    reasoning = (raw.get("output_tokens_details") or {}).get("reasoning_tokens")
-    cached = cached if isinstance(cached, int) else None
-    return Usage(
-        # input_tokens include the cached ones; Trimline's input_tokens do not.
-        input_tokens=total - (cached or 0) if isinstance(total, int) else None,
-        output_tokens=raw.get("output_tokens")
-        if isinstance(raw.get("output_tokens"), int)
-        else None,
-        cache_read_input_tokens=cached,
-        reasoning_tokens=reasoning if isinstance(reasoning, int) else None,
-    )
+    return openai_usage.parse(raw, "input_tokens", "output_tokens")
 
 
 _FINAL_EVENTS = ("response.completed", "response.incomplete", "response.failed")
