@@ -10,8 +10,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import threading
 import time
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 import orjson
@@ -38,6 +41,9 @@ TAG_HEADER_PREFIX = "x-trimline-"
 OVERHEAD_HEADER = "x-trimline-overhead-ms"
 # Larger request bodies go upstream untouched (and the skip is recorded).
 MAX_BODY_BYTES = 64 << 20
+# CPU time a compressor may spend on one block before the block goes as it came (and is
+# left alone from then on): a pathological regex must not hold a request up.
+COMPRESS_LIMIT_MS = 1000
 
 
 class CallState:
@@ -76,6 +82,57 @@ class WebSocketCalls:
         self.pending: deque[CallState] = deque()
 
 
+class BoundedCompress:
+    """``compress`` in a few worker threads, abandoning a block that takes too long.
+
+    The limit is on the worker's CPU time, so a busy proxy does not abandon ordinary
+    blocks; wall time is a backstop (five times the limit, waiting for a worker included).
+    A thread cannot be killed: an abandoned compressor runs on to its end, and the pool's
+    size caps how many can burn CPU at once.
+    """
+
+    def __init__(self, workers: int = 4) -> None:
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="trimline-compress")
+        self.timeouts = 0
+
+    def __call__(self, text: str, context: Context, threshold: int, limit_ms: int) -> Result:
+        if limit_ms <= 0 or len(text) < threshold * 2:
+            return compress(text, context, threshold)
+        clock: list[tuple[int, float]] = []
+
+        def work() -> Result:
+            if hasattr(time, "pthread_getcpuclockid"):
+                clock.append(
+                    (time.pthread_getcpuclockid(threading.get_ident()), time.thread_time())
+                )
+            return compress(text, context, threshold)
+
+        limit = limit_ms / 1000
+        future = self._pool.submit(work)
+        deadline = time.monotonic() + 5 * limit
+        while True:
+            try:
+                return future.result(timeout=min(0.05, limit))
+            except FutureTimeout:
+                pass
+            cpu = time.clock_gettime(clock[0][0]) - clock[0][1] if clock else 0.0
+            if cpu > limit or time.monotonic() > deadline:
+                break
+        future.cancel()
+        self.timeouts += 1
+        log.warning(
+            "trimline: compressor over %d ms on a %s block of %d chars: left alone",
+            limit_ms,
+            context.tool or "tool",
+            len(text),
+        )
+        tokens = max(1, len(text) // 4)  # an estimate: counting could be slow on such input
+        return Result(text, "timeout", tokens, tokens)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
 WS_FINAL_EVENTS = ("response.completed", "response.incomplete", "response.failed", "error")
 
 
@@ -86,6 +143,7 @@ class Trimline:
         self.hosts: set[str] = set()
         self.writer: RecordWriter | None = None
         self.stats_server: StatsServer | None = None
+        self.bounded_compress = BoundedCompress()
 
     def load(self, loader: Any) -> None:
         loader.add_option(
@@ -108,6 +166,12 @@ class Trimline:
             str,
             DEFAULT_HOSTS,
             "Comma-separated API hosts to work on in forward mode (reverse mode: the upstream).",
+        )
+        loader.add_option(
+            "trimline_compress_limit_ms",
+            int,
+            COMPRESS_LIMIT_MS,
+            "CPU time a compressor may spend on one block before it goes as it came (0: no limit).",
         )
 
     def configure(self, updated: set[str]) -> None:
@@ -257,7 +321,9 @@ class Trimline:
             cached = result is not None
             if result is None:
                 if block.latest:
-                    result = compress(block.text, context, threshold)
+                    result = self.bounded_compress(
+                        block.text, context, threshold, ctx.options.trimline_compress_limit_ms
+                    )
                     if result.changed:
                         self.writer.submit(Original(block_id(block.text), block.text))
                 else:
@@ -402,7 +468,13 @@ class Trimline:
             state.record.status = flow.response.status_code
             if state.tap is not None:
                 state.record.usage = state.tap.usage
-        state.record.error = (flow.error.msg if flow.error else "error")[:500]
+        message = flow.error.msg if flow.error else "error"
+        if message.startswith("Client disconnected") or "reset by client" in message:
+            # The agent gave up (Ctrl-C, a timeout of its own): kept with the usage seen so far.
+            message = f"cancelled: {message}"
+        state.record.error = message[:500]
+        if state.sent_at:
+            state.record.latency_ms = (time.time() - state.sent_at) * 1000
         self._finish(flow, state)
 
     def _finish(self, flow: http.HTTPFlow, state: CallState) -> None:

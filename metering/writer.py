@@ -1,11 +1,19 @@
-"""Writes records off the request path: a bounded queue drained in batches by one thread."""
+"""Writes records off the request path: a bounded queue drained in batches by one thread.
+
+The store may be unavailable for a while (locked by another process, read-only,
+full): the proxy never waits for it. Records that could not be written stay in a
+bounded buffer and are retried with backoff until the store is back; what the
+buffer cannot hold is dropped, counted and logged, never silently lost.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
 import time
+from collections import deque
 from pathlib import Path
 
 import orjson
@@ -22,103 +30,230 @@ log = logging.getLogger(__name__)
 
 _STOP = object()
 PRUNE_EVERY = 600.0  # seconds between prunes of the originals store
+RETRY_MIN, RETRY_MAX = 0.25, 5.0  # seconds between attempts while the store is unavailable
+STOP_GRACE = 20.0  # seconds a stopping writer keeps retrying what it still holds
 
 
 class RecordWriter:
-    def __init__(self, db_path: str | Path, *, max_queue: int = 10_000, batch: int = 256) -> None:
+    def __init__(
+        self,
+        db_path: str | Path,
+        *,
+        max_queue: int = 10_000,
+        batch: int = 256,
+        max_pending: int = 20_000,
+    ) -> None:
         self.db_path = Path(db_path)
         self.batch = batch
+        self.max_pending = max_pending
+        # Call records: written, dropped (queue full, or past the pending bound).
         self.dropped = 0
         self.written = 0
+        # Decisions and originals that could not be kept.
+        self.dropped_other = 0
+        self.store_errors = 0
         self._queue: queue.Queue[object] = queue.Queue(maxsize=max_queue)
+        # What the store refused for now, oldest first; retried until it is back.
+        self._pending_calls: deque[CallRecord] = deque()
+        self._pending_decisions: deque[Decision] = deque()
+        self._retry = RETRY_MIN
+        self._next_try = 0.0
         self._conn = store.connect(self.db_path)
         self.originals = Originals(originals_path(self.db_path))
         self._next_prune = 0.0
         self._thread = threading.Thread(target=self._run, name="trimline-writer", daemon=True)
         self._thread.start()
 
+    @property
+    def pending(self) -> int:
+        """Call records waiting: queued, or held back while the store is unavailable."""
+        return self._queue.qsize() + len(self._pending_calls)
+
+    def counts(self) -> dict[str, int]:
+        """For ``/stats`` totals: what reached the store, what waits for it, what was lost."""
+        return {
+            "records_written": self.written,
+            "records_pending": self.pending,
+            "records_dropped": self.dropped,
+            "store_errors": self.store_errors,
+        }
+
     def submit(self, record: CallRecord | Decision | Original) -> None:
         """Never blocks the proxy: a full queue counts the record as dropped."""
         try:
             self._queue.put_nowait(record)
         except queue.Full:
-            self.dropped += 1
-            log.warning("metering queue full: %d record(s) dropped so far", self.dropped)
+            if isinstance(record, CallRecord):
+                self.dropped += 1
+            else:
+                self.dropped_other += 1
+            log.warning(
+                "metering queue full: %d record(s) dropped so far",
+                self.dropped + self.dropped_other,
+            )
 
     def flush(self, timeout: float = 10.0) -> None:
-        """Waits until everything submitted so far is written."""
+        """Waits until everything submitted so far was written (or, if the store is
+        unavailable, held back for a retry)."""
         done = threading.Event()
         self._queue.put(done, timeout=timeout)
         done.wait(timeout)
 
     def close(self) -> None:
-        self._queue.put(_STOP)
-        self._thread.join(timeout=30)
-        self._conn.close()
+        try:
+            self._queue.put(_STOP, timeout=STOP_GRACE)
+        except queue.Full:
+            log.error("metering writer stuck: %d queued record(s) not written", self.pending)
+        self._thread.join(timeout=STOP_GRACE + 10)
+        if self._conn is not None:
+            self._conn.close()
         self.originals.close()
 
     def _run(self) -> None:
         while True:
-            items = [self._queue.get()]
-            while len(items) < self.batch:
-                try:
-                    items.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            records = [i for i in items if isinstance(i, CallRecord)]
-            if records:
-                self._write(records)
-            decisions = [i for i in items if isinstance(i, Decision)]
-            originals = [(i.id, i.text) for i in items if isinstance(i, Original)]
+            items = self._take()
             try:
-                if decisions:
-                    store.write_decisions(self._conn, decisions)
-                if originals:
-                    self.originals.put_many(originals)
-                if time.monotonic() > self._next_prune:
-                    self._next_prune = time.monotonic() + PRUNE_EVERY
-                    self.originals.prune()
-            except Exception:
-                self.dropped += len(decisions) + len(originals)
-                log.exception(
-                    "could not write %d decision(s), %d original(s)", len(decisions), len(originals)
-                )
+                self._handle(items)
+            except Exception:  # the writer must outlive any one batch
+                log.exception("metering writer: a batch failed")
             for item in items:
                 if isinstance(item, threading.Event):
                     item.set()
             if _STOP in items:
+                self._drain_before_stop()
                 return
 
-    def _write(self, records: list[CallRecord]) -> None:
-        for r in records:
-            _complete(r)
+    def _take(self) -> list[object]:
+        """The next batch; while records wait for the store, wakes up to retry them."""
+        timeout = None
+        if self._pending_calls or self._pending_decisions:
+            timeout = max(0.0, self._next_try - time.monotonic())
         try:
-            store.write(self._conn, records)
-            self.written += len(records)
+            items = [self._queue.get(timeout=timeout)]
+        except queue.Empty:
+            return []
+        while len(items) < self.batch:
+            try:
+                items.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return items
+
+    def _handle(self, items: list[object]) -> None:
+        for item in items:
+            if isinstance(item, CallRecord):
+                _complete(item)
+                self._pending_calls.append(item)
+            elif isinstance(item, Decision):
+                self._pending_decisions.append(item)
+        self._bound()
+        self._store()
+        originals = [(i.id, i.text) for i in items if isinstance(i, Original)]
+        try:
+            if originals:
+                self.originals.put_many(originals)
+            if time.monotonic() > self._next_prune:
+                self._next_prune = time.monotonic() + PRUNE_EVERY
+                self.originals.prune()
         except Exception:
-            self.dropped += len(records)
-            log.exception("could not write %d record(s)", len(records))
+            self.dropped_other += len(originals)
+            log.exception("could not write %d original(s)", len(originals))
+
+    def _bound(self) -> None:
+        """Drops the oldest held-back records beyond the bound, counting them."""
+        over = len(self._pending_calls) - self.max_pending
+        if over > 0:
+            for _ in range(over):
+                self._pending_calls.popleft()
+            self.dropped += over
+            log.error(
+                "metering store unavailable: %d record(s) dropped so far, %d held back",
+                self.dropped,
+                len(self._pending_calls),
+            )
+        over = len(self._pending_decisions) - self.max_pending
+        if over > 0:
+            for _ in range(over):
+                self._pending_decisions.popleft()
+            self.dropped_other += over
+
+    def _store(self) -> None:
+        """Writes what is held back; on failure keeps it for a later attempt."""
+        if not (self._pending_calls or self._pending_decisions):
+            return
+        if self._next_try and time.monotonic() < self._next_try:
+            return
+        try:
+            if self._conn is None:
+                self._conn = store.connect(self.db_path)
+            if self._pending_calls:
+                calls = list(self._pending_calls)
+                store.write(self._conn, calls)
+                self._pending_calls.clear()
+                self.written += len(calls)
+            if self._pending_decisions:
+                store.write_decisions(self._conn, list(self._pending_decisions))
+                self._pending_decisions.clear()
+        except Exception as e:
+            self.store_errors += 1
+            if self._retry == RETRY_MIN:
+                log.warning(
+                    "metering store unavailable (%s: %s): %d record(s) held back, retrying",
+                    type(e).__name__,
+                    e,
+                    len(self._pending_calls),
+                )
+            # A connection opened while the file was read-only stays so: open a new one.
+            if self._conn is not None:
+                with contextlib.suppress(Exception):
+                    self._conn.close()
+                self._conn = None
+            self._next_try = time.monotonic() + self._retry
+            self._retry = min(RETRY_MAX, self._retry * 2)
+            return
+        if self._retry != RETRY_MIN:
+            log.warning("metering store available again: held-back records written")
+        self._retry = RETRY_MIN
+        self._next_try = 0.0
+
+    def _drain_before_stop(self) -> None:
+        """On shutdown, keep trying for a while; count what still could not be written."""
+        deadline = time.monotonic() + STOP_GRACE
+        while (self._pending_calls or self._pending_decisions) and time.monotonic() < deadline:
+            time.sleep(max(0.0, min(self._next_try - time.monotonic(), 1.0)))
+            self._store()
+        if self._pending_calls:
+            self.dropped += len(self._pending_calls)
+            log.error(
+                "metering store unavailable at shutdown: %d record(s) dropped",
+                len(self._pending_calls),
+            )
+            self._pending_calls.clear()
 
 
 def _complete(r: CallRecord) -> None:
     """Fills in what is too slow for the request path: the cost, the request's size
-    before and after compression, and output tokens the provider did not report."""
-    if r.output_text is not None:
-        if r.usage.output_tokens is None:
+    before and after compression, and output tokens the provider did not report.
+    Never raises: a record is kept with whatever could be worked out (a provider that
+    reports impossible usage, such as more cached tokens than input, leaves no cost)."""
+    try:
+        if r.output_text is not None and r.usage.output_tokens is None:
             r.usage.output_tokens = count_tokens(r.output_text)
             r.usage_estimated = True
-        r.output_text = None
-    if r.cost_usd is None:
-        r.cost_usd = cost(r.provider, r.model, r.usage)
-    if r.saved_usd is None and r.blocks:
-        r.saved_usd = saved(r.provider, r.model, r.usage, *r.tokens_saved_split())
-    if r.request_json is None or r.tokens_before is not None:
-        return
+        if r.cost_usd is None:
+            r.cost_usd = cost(r.provider, r.model, r.usage)
+        if r.saved_usd is None and r.blocks:
+            r.saved_usd = saved(r.provider, r.model, r.usage, *r.tokens_saved_split())
+    except Exception as e:
+        log.warning("no cost for a %s call: %s: %s", r.provider, type(e).__name__, e)
     try:
-        body = orjson.loads(r.request_json)
-        if isinstance(body, dict):
-            r.tokens_before = request_tokens(body)
-            r.tokens_after = r.tokens_before - r.tokens_saved_by_blocks
+        if r.request_json is not None and r.tokens_before is None:
+            body = orjson.loads(r.request_json)
+            if isinstance(body, dict):
+                r.tokens_before = request_tokens(body)
+                r.tokens_after = r.tokens_before - r.tokens_saved_by_blocks
     except Exception:
         log.debug("request size not estimated", exc_info=True)
+    # Held-back records must stay small.
+    r.output_text = None
     r.request_json = None
