@@ -191,6 +191,7 @@ class Trimline:
                 self.writer.db_path,
                 ctx.options.trimline_stats_host,
                 ctx.options.trimline_stats_port,
+                live=lambda: self.writer.counts() if self.writer else {},
             )
             self.stats_server.start()
             log.info(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -15,8 +16,18 @@ log = logging.getLogger(__name__)
 
 
 class StatsServer:
-    def __init__(self, db_path: str | Path, host: str = "127.0.0.1", port: int = 8081) -> None:
+    """``live`` adds figures only the running proxy knows (records waiting for the store,
+    records dropped) to the totals."""
+
+    def __init__(
+        self,
+        db_path: str | Path,
+        host: str = "127.0.0.1",
+        port: int = 8081,
+        live: Callable[[], dict[str, int]] | None = None,
+    ) -> None:
         self.db_path = Path(db_path)
+        self.live = live
         self.httpd = ThreadingHTTPServer((host, port), self._handler())
         self.httpd.daemon_threads = True
         self._thread = threading.Thread(
@@ -36,6 +47,7 @@ class StatsServer:
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         db_path = self.db_path
+        server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
@@ -46,6 +58,8 @@ class StatsServer:
                     conn = store.connect(db_path, readonly=True)
                     try:
                         body = stats.stats(conn)
+                        if server.live is not None:
+                            body["totals"].update(server.live())
                     finally:
                         conn.close()
                 except Exception as e:

@@ -136,6 +136,10 @@ def test_tool_result_compressed_everything_else_identical(
         + u.output_tokens * 15
     )
     assert row["cost_usd"] == pytest.approx(expected / 1e6)
+    # What only the running proxy knows: records written, waiting, lost.
+    totals = reverse.stats()["totals"]
+    assert totals["records_written"] >= 1
+    assert totals["records_dropped"] == 0 and totals["store_errors"] == 0
 
 
 def test_streaming_passes_through_and_usage_is_read(reverse: Proxy, fake: FakeAnthropic) -> None:
