@@ -30,6 +30,9 @@ def _decompressors(content_encoding: str) -> list[Any]:
     return steps
 
 
+_ZSTD_OBJ = type(zstandard.ZstdDecompressor().decompressobj())
+
+
 def _feed(step: Any, chunk: bytes) -> bytes:
     return step.process(chunk) if isinstance(step, brotli.Decompressor) else step.decompress(chunk)
 
@@ -62,8 +65,15 @@ def decode_body(raw: bytes, content_encoding: str, limit: int) -> bytes:
     steps = _decompressors(content_encoding)
     out = bytearray()
     # Feed small slices: a bomb expands a few KB into gigabytes, so check as it grows.
-    for i in range(0, len(raw), 16384):
-        chunk = raw[i : i + 16384]
+    # Brotli and zstd reach ratios past 100,000:1 and take no output limit: smaller still.
+    if any(isinstance(step, brotli.Decompressor) for step in steps):
+        size = 16
+    elif any(isinstance(step, _ZSTD_OBJ) for step in steps):
+        size = 64
+    else:
+        size = 16384
+    for i in range(0, len(raw), size):
+        chunk = raw[i : i + size]
         for step in steps:
             chunk = _feed(step, chunk)
         out += chunk

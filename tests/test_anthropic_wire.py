@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
+import tracemalloc
 import zlib
 
 import brotli
@@ -13,8 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from addons.providers import anthropic
-from addons.providers.sse import SSEReader
-from addons.streams import decoder
+from addons.providers.sse import MAX_EVENT_BYTES, SSEReader
+from addons.streams import TooLarge, decode_body, decoder
 from tests.fake_anthropic import FakeAnthropic
 
 
@@ -144,3 +146,34 @@ def test_stream_decoders_work_chunk_by_chunk(encoding: str, encode) -> None:
 def test_unknown_stream_encoding_is_refused() -> None:
     with pytest.raises(ValueError):
         decoder("compress")
+
+
+def test_a_stream_without_separators_is_bounded_and_linear() -> None:
+    events: list[tuple[str, bytes]] = []
+    reader = SSEReader(lambda name, data: events.append((name, data)))
+    junk = b"data: " + b"x" * 65536
+    start = time.perf_counter()
+    for _ in range(200):  # 13 MB in one never-ending event
+        reader.feed(junk)
+    assert time.perf_counter() - start < 2.0
+    assert len(reader._buf) <= MAX_EVENT_BYTES + len(junk)
+    # The oversized event is skipped; the stream's next events still come through.
+    reader.feed(b'\n\nevent: message_delta\ndata: {"usage": {}}\n\n')
+    assert events == [("message_delta", b'{"usage": {}}')]
+
+
+@pytest.mark.parametrize(
+    "encoding, compress",
+    [("br", brotli.compress), ("zstd", zstandard.ZstdCompressor(level=19).compress)],
+)
+def test_brotli_and_zstd_bombs_stop_near_the_limit(encoding: str, compress) -> None:
+    bomb = compress(b"\0" * (128 << 20))
+    limit = 4 << 20
+    tracemalloc.start()
+    try:
+        with pytest.raises(TooLarge):
+            decode_body(bomb, encoding, limit)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * limit
