@@ -123,6 +123,44 @@ def marker(first: int, last: int, what: str, hint: str) -> str:
     return f"{head} — {hint}" if hint else head
 
 
+# Characters a marker costs besides its note and line numbers. Markers are dense in digits
+# and hex, which cost more tokens per character than names and prose, hence the margin.
+MARKER_COST = 90
+MARKER_MARGIN = 1.3
+
+
+def worth_folding(lines: list[str], first: int, end: int, note: str) -> bool:
+    """Do lines[first:end] cost clearly more than the marker that would replace them?"""
+    size = sum(len(lines[k]) + 1 for k in range(first, end))
+    return size >= MARKER_MARGIN * (MARKER_COST + len(note) + 4 * len(str(end)))
+
+
+def fold_runs(
+    lines: list[str], keep: set[int], describe: Callable[[int, int], str], *, thrifty: bool = True
+) -> dict[int, str]:
+    """A note for each run of dropped lines (first, end), from ``describe``. ``thrifty``:
+    a run too short to pay for its marker is kept instead (added to ``keep``)."""
+    runs = []
+    i, n = 0, len(lines)
+    while i < n:
+        if i in keep:
+            i += 1
+            continue
+        j = i
+        while j < n and j not in keep:
+            j += 1
+        runs.append((i, j))
+        i = j
+    notes: dict[int, str] = {}
+    for first, end in runs:
+        note = describe(first, end)
+        if not thrifty or worth_folding(lines, first, end, note):
+            notes[first] = note
+        else:
+            keep.update(range(first, end))
+    return notes
+
+
 def render(text: str, plan: Plan, ctx: Context) -> tuple[str, tuple[Elision, ...]]:
     """Kept lines verbatim, each dropped run replaced by one marker line.
 

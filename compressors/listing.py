@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
 
-from compressors.base import MARKER_PREFIX, Context, Plan
+from compressors.base import MARKER_PREFIX, Context, Plan, fold_runs
 from compressors.shellcmd import first_program
 from compressors.text import clean
 
@@ -37,8 +37,6 @@ TAIL = 10  # ... and from its end
 LONG_DIR = 100  # a directory with more direct entries than this is "very long"
 MAX_KEPT_DIRS = 20  # a long directory keeps its subdirectories when it has at most this many
 SNIFF_LINES = 200
-MARKER_COST = 90  # characters of a marker besides its note and line numbers
-MARKER_MARGIN = 1.3
 DETECT_LINES = 120
 
 NOISE_DIRS = frozenset(
@@ -494,41 +492,6 @@ def _summary(labels: list[tuple]) -> str:
     return "; ".join(parts) or "listing"
 
 
-def _notes(lines: list[str], keep: set[int], labels: dict[int, tuple]) -> dict[int, str]:
-    """A note for every dropped run; a run too short to pay for its marker is kept."""
-    notes: dict[int, str] = {}
-    n = len(lines)
-    i = 0
-    while i < n:
-        if i in keep:
-            i += 1
-            continue
-        j = i
-        while j < n and j not in keep:
-            j += 1
-        note = _summary([labels[k] for k in range(i, j) if k in labels])
-        if _worth_folding(lines, i, j, note):
-            notes[i] = note
-        else:
-            keep.update(range(i, j))
-        i = j
-    return notes
-
-
-def _worth_folding(lines: list[str], first: int, end: int, note: str) -> bool:
-    """Do lines[first:end] cost clearly more than the marker that would replace them?
-
-    Markers are dense in digits and hex, which cost more tokens per character
-    than names and prose, hence the margin.
-    """
-    size = 0
-    for k in range(first, end):
-        size += len(lines[k]) + 1
-        if size >= MARKER_MARGIN * (MARKER_COST + len(note) + 4 * len(str(end))):
-            return True
-    return False
-
-
 def _ls_tool_hint(
     ctx: Context, roots: _Roots, labels: dict[int, tuple]
 ) -> Callable[[int, int], str]:
@@ -605,7 +568,9 @@ def compress(text: str, ctx: Context) -> Plan | None:
     if not labels:
         # Recognised, and nothing to drop: keep it all (no generic fallback).
         return Plan(KIND, keep, source=plan_source)
-    notes = _notes(lines, keep, labels)
+    notes = fold_runs(
+        lines, keep, lambda a, b: _summary([labels[k] for k in range(a, b) if k in labels])
+    )
     if len(keep) == len(lines):
         return Plan(KIND, keep, source=plan_source)
     hint = _ls_tool_hint(ctx, roots, labels) if mode == "lstool" and not ctx.command else None

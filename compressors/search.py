@@ -23,7 +23,7 @@ import re
 import shlex
 from collections.abc import Callable
 
-from compressors.base import MARKER_PREFIX, Context, Plan
+from compressors.base import MARKER_PREFIX, Context, Plan, fold_runs
 from compressors.text import clean
 
 KIND = "search"
@@ -519,21 +519,6 @@ def _summary(items: list[tuple | None], visible: set[str | None]) -> str:
     return "; ".join(parts) or "search output"
 
 
-def _notes(lines: list[str], keep: set[int], labels: dict[int, tuple], visible: set) -> dict:
-    notes: dict[int, str] = {}
-    i, n = 0, len(lines)
-    while i < n:
-        if i in keep:
-            i += 1
-            continue
-        j = i
-        while j < n and j not in keep:
-            j += 1
-        notes[i] = _summary([labels.get(k) for k in range(i, j)], visible)
-        i = j
-    return notes
-
-
 def _arg(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -631,6 +616,11 @@ def compress(text: str, ctx: Context) -> Plan | None:
     if not labels:
         # Recognised, and nothing to drop: keep it all (no generic fallback).
         return Plan(KIND, keep, source=plan_source)
-    notes = _notes(lines, keep, labels, visible)
+    notes = fold_runs(
+        lines,
+        keep,
+        lambda a, b: _summary([labels.get(k) for k in range(a, b)], visible),
+        thrifty=False,
+    )
     hint = None if ctx.command else _tool_hint(ctx, labels, mode)
     return Plan(KIND, keep, notes, hint=hint, source=plan_source)

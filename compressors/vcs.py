@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from compressors.base import MARKER_PREFIX, Context, Plan
+from compressors.base import MARKER_PREFIX, Context, Plan, fold_runs
 from compressors.shellcmd import first_program, git_subcommand
 from compressors.text import clean
 
@@ -39,8 +39,6 @@ CONTEXT = 1  # unchanged lines kept on each side of a change
 MIN_FOLD = 3  # context runs shorter than this stay: a marker would cost more
 LOCK_HUNKS = 3  # a lockfile with more hunks keeps only its first @@ line
 SNIFF_LINES = 200
-MARKER_COST = 90  # characters of a marker besides its note and line numbers
-MARKER_MARGIN = 1.3
 
 _SUBCOMMANDS = frozenset({"diff", "show", "log", "status", "blame", "whatchanged"})
 
@@ -509,38 +507,6 @@ def _summary(labels: list[tuple]) -> str:
     return "; ".join(parts) or "git output"
 
 
-def _notes(lines: list[str], keep: set[int], labels: dict[int, tuple]) -> dict[int, str]:
-    """A note for every dropped run; a run too short to pay for its marker is kept."""
-    notes: dict[int, str] = {}
-    n = len(lines)
-    i = 0
-    while i < n:
-        if i in keep:
-            i += 1
-            continue
-        j = i
-        while j < n and j not in keep:
-            j += 1
-        note = _summary([labels[k] for k in range(i, j) if k in labels])
-        if worth_folding(lines, i, j, note):
-            notes[i] = note
-        else:
-            keep.update(range(i, j))
-        i = j
-    return notes
-
-
-def worth_folding(lines: list[str], first: int, end: int, note: str) -> bool:
-    """Do lines[first:end] cost clearly more than the marker that would replace them?
-
-    Markers are dense in digits and hex, which cost more tokens per character
-    than code or prose, hence the margin.
-    """
-    size = sum(len(lines[k]) + 1 for k in range(first, end))
-    marker = MARKER_COST + len(note) + 4 * len(str(end))
-    return size >= MARKER_MARGIN * marker
-
-
 # --------------------------------------------------------------------------- entry points
 
 
@@ -613,7 +579,9 @@ def compress(text: str, ctx: Context) -> Plan | None:
     if not labels:
         # Recognised, and nothing to drop: keep it all (no generic fallback).
         return Plan(KIND, keep, source=plan_source)
-    notes = _notes(lines, keep, labels)
+    notes = fold_runs(
+        lines, keep, lambda a, b: _summary([labels[k] for k in range(a, b) if k in labels])
+    )
     if len(keep) == len(lines):
         return Plan(KIND, keep, source=plan_source)
     return Plan(KIND, keep, notes, source=plan_source)
