@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
 from collections.abc import Callable
 
 from compressors.base import MARKER_PREFIX, Context, Plan, fold_runs
+from compressors.shellcmd import first_program, git_subcommand
 from compressors.text import clean
 
 KIND = "search"
@@ -83,13 +83,6 @@ _SEARCH_TOOLS = frozenset(
 _SEARCH_PROGRAMS = frozenset(
     {"grep", "egrep", "fgrep", "rg", "ag", "ack", "ack-grep", "find", "fd", "fdfind", "git grep"}
 )
-# Programs that only set the scene for the real command.
-_PRELUDE = frozenset(
-    {"cd", "pushd", "popd", "export", "set", "source", ".", "unset", "ulimit", "shopt", "true", ":"}
-)
-_WRAPPERS = frozenset({"sudo", "time", "command", "exec", "nice", "nohup", "env", "builtin"})
-_SHELLS = frozenset({"bash", "sh", "zsh", "dash"})
-_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 
 # path:line:text and path-line-text; the path is the shortest prefix that fits.
 _HIT = re.compile(r"(.{1,1024}?):(\d+):")
@@ -123,68 +116,6 @@ _DIAG = re.compile(
 # --------------------------------------------------------------------------- claims
 
 
-def _shell_words(line: str) -> list[str]:
-    try:
-        lex = shlex.shlex(line, posix=True, punctuation_chars=True)
-        lex.whitespace_split = True
-        return list(lex)
-    except ValueError:
-        return line.split()
-
-
-def _program(seg: list[str], depth: int) -> tuple[str, list[str]] | None:
-    """The program of one pipeline segment: "" for scene-setting, None for none."""
-    i = 0
-    while i < len(seg):
-        tok = seg[i]
-        name = tok.rsplit("/", 1)[-1]
-        if _ASSIGNMENT.match(tok):
-            i += 1
-        elif name in _WRAPPERS or name == "timeout":
-            i += 1
-            while i < len(seg) and seg[i].startswith("-"):
-                i += 1
-            if name == "timeout":
-                i += 1  # the duration
-        else:
-            break
-    if i >= len(seg):
-        return ("", [])
-    name, args = seg[i].rsplit("/", 1)[-1], seg[i + 1 :]
-    if name in _PRELUDE:
-        return ("", [])
-    if name in _SHELLS and depth < 3:
-        for k, arg in enumerate(args[:-1]):
-            if arg.startswith("-") and not arg.startswith("--") and "c" in arg:
-                return _first_program(args[k + 1], depth + 1)
-        return None
-    if name == "git":
-        k = 0
-        while k < len(args) and args[k].startswith("-"):
-            k += 2 if args[k] in ("-C", "-c") else 1
-        if k < len(args) and args[k] == "grep":
-            return ("git grep", args[k + 1 :])
-        return ("git", args)
-    return (name, args)
-
-
-def _first_program(cmd: str, depth: int = 0) -> tuple[str, list[str]] | None:
-    """The first program of a shell command that is not cd/export/env-style set-up."""
-    text = cmd.replace("\\\n", " ")
-    for line in text.split("\n")[:50]:
-        seg: list[str] = []
-        for tok in [*_shell_words(line), ";"]:
-            if tok and set(tok) <= set("();|&!{}"):
-                if seg:
-                    found = _program(seg, depth)
-                    if found is None or found[0]:
-                        return found
-                seg = []
-            else:
-                seg.append(tok)
-    return None
-
-
 def claims(ctx: Context) -> bool:
     tool = ctx.tool.strip().lower()
     if tool in _SEARCH_TOOLS or "grep" in tool or "glob" in tool:
@@ -192,8 +123,13 @@ def claims(ctx: Context) -> bool:
     cmd = ctx.command
     if not cmd:
         return False
-    found = _first_program(cmd)
-    return found is not None and found[0] in _SEARCH_PROGRAMS
+    found = first_program(cmd)
+    if found is None:
+        return False
+    name, args = found
+    if name == "git" and git_subcommand(args)[0] == "grep":
+        name = "git grep"
+    return name in _SEARCH_PROGRAMS
 
 
 # --------------------------------------------------------------------------- shapes

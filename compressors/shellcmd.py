@@ -1,6 +1,6 @@
 """What a shell command runs first: the program behind a Bash-like tool call.
 
-Shared by the families that claim blocks by command (``listing``, ``vcs``).
+Shared by the families that claim blocks by command (``search``, ``listing``, ``vcs``).
 Scene-setting is skipped (``cd x &&``, ``export``, ``VAR=1``, ``sudo``,
 ``timeout 10``, ``bash -lc '...'``); the first real program of the first
 pipeline wins, so ``ls -la | head -100`` is ``ls``. For ``git``, the global
