@@ -9,22 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from compressors import Context, compress, registry
-from compressors.base import MARKER_PREFIX, Plan, block_id, render
-from compressors.text import clean
-
-
-def kept_lines_are_an_ordered_subset(original: str, output: str) -> bool:
-    source = clean(original).split("\n")
-    pos = 0
-    for line in output.split("\n"):
-        if line.startswith(MARKER_PREFIX):
-            continue
-        while pos < len(source) and source[pos] != line:
-            pos += 1
-        if pos == len(source):
-            return False
-        pos += 1
-    return True
+from compressors.base import Plan, block_id, render
+from tests.laws import ordered_subset
 
 
 def noisy_log(seed: int, n: int = 3000) -> str:
@@ -52,7 +38,7 @@ def test_render_keeps_lines_verbatim_and_marks_each_run() -> None:
     assert lines[2].startswith("[trimline] 3 lines elided (lines 3-5: three lines)")
     assert lines[2].endswith(f"— run: trimline show {block_id(text)} --lines 3-5")
     assert [(e.start, e.end) for e in elided] == [(3, 5), (7, 9)]
-    assert kept_lines_are_an_ordered_subset(text, out)
+    assert ordered_subset(text, out)
 
 
 def test_render_keeps_a_run_shorter_than_its_marker() -> None:
@@ -93,7 +79,7 @@ def test_unknown_logs_shrink_keep_errors_and_are_deterministic(seed: int) -> Non
     r = compress(text, Context("Bash", {"command": "./fetch-all.sh"}))
     assert r.changed and r.tokens_after < r.tokens_before / 2
     assert r.text == compress(text, Context("Bash", {"command": "./fetch-all.sh"})).text
-    assert kept_lines_are_an_ordered_subset(text, r.text)
+    assert ordered_subset(text, r.text)
     for line in text.splitlines():
         if line.startswith("ERROR"):
             assert line in r.text
@@ -109,6 +95,6 @@ def test_any_text_never_raises_never_expands(text: str, tool: str) -> None:
     r = compress(text, ctx, threshold=50)
     assert r.tokens_after <= r.tokens_before
     if r.changed:
-        assert kept_lines_are_an_ordered_subset(text, r.text)
+        assert ordered_subset(text, r.text)
     else:
         assert r.text == text

@@ -6,7 +6,7 @@ import pytest
 
 from compressors import compress
 from fixtures.load import Fixture, load_all
-from tests.test_contract import kept_lines_are_an_ordered_subset
+from tests.laws import ordered_subset
 
 FIXTURES = list(load_all())
 # Issue #3's floor: outputs of 500 tokens or more lose at least 70% of their tokens.
@@ -24,7 +24,7 @@ def test_fixture_keeps_its_facts(fixture: Fixture) -> None:
     missing = [fact for fact in fixture.facts if fact not in result.text]
     assert not missing
     assert result.tokens_after <= result.tokens_before
-    assert kept_lines_are_an_ordered_subset(fixture.text, result.text)
+    assert ordered_subset(fixture.text, result.text)
     assert compress(fixture.text, fixture.context).text == result.text
 
 

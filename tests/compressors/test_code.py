@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from compressors import Context, code, compress
 from compressors.base import MARKER_PREFIX, render
 from compressors.registry import pick
+from tests.laws import markers
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "code"
 NAMES = sorted(p.stem for p in FIXTURES.glob("*.txt"))
@@ -63,10 +64,6 @@ def ordered_subset(original: str, output: str) -> bool:
             return False
         pos += 1
     return True
-
-
-def markers(output: str) -> list[str]:
-    return [line for line in output.split("\n") if line.startswith(MARKER_PREFIX)]
 
 
 def numbered_lines(text: str) -> dict[int, str]:
@@ -252,7 +249,10 @@ def test_fixture_markers_name_file_lines_that_read_them_back(name: str) -> None:
             if m.group(5):  # only the first marker spells out the Read
                 assert (int(m.group(5)), int(m.group(6))) == (first, count)
         elif ctx.tool == "Bash":
-            m = re.search(r"lines? (\d+)(?:-(\d+))?: .*?\)(?: — sed -n '(\d+),(\d+)p' (\S+), or run.*)?$", line)
+            m = re.search(
+                r"lines? (\d+)(?:-(\d+))?: .*?\)(?: — sed -n '(\d+),(\d+)p' (\S+), or run.*)?$",
+                line,
+            )
             assert m, line
             first, last = int(m.group(1)), int(m.group(2) or m.group(1))
             count = last - first + 1
@@ -326,9 +326,7 @@ def test_python_outline() -> None:
         assert head in kept, head
     body = [m for m in markers(out) if "body of parse_args" in m]
     assert len(body) == 1
-    assert body[0].startswith(
-        "[trimline] 44 lines elided (lines 45-88: body of parse_args)"
-    )
+    assert body[0].startswith("[trimline] 44 lines elided (lines 45-88: body of parse_args)")
     assert any("value of RATES" in m for m in markers(out))
     assert any("body of checkout" in m for m in markers(out))
 

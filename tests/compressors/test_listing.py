@@ -10,24 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compressors import Context, compress, listing, registry, vcs
+from compressors import Context, compress, listing
 from compressors.base import MARKER_PREFIX, render
 from compressors.registry import pick
 from compressors.text import clean
 from compressors.tokens import count_tokens
+from tests.laws import bash, markers, ordered_subset
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "listing"
 NAMES = sorted(p.stem for p in FIXTURES.glob("*.txt"))
-
-
-@pytest.fixture(autouse=True)
-def registered(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Until the registry lists this family, route blocks to it in these tests."""
-    families = tuple(registry.FAMILIES)
-    for family in (listing, vcs):
-        if family not in families:
-            families += (family,)
-    monkeypatch.setattr(registry, "FAMILIES", families)
 
 
 def load(name: str) -> tuple[str, Context, list[str]]:
@@ -37,34 +28,12 @@ def load(name: str) -> tuple[str, Context, list[str]]:
     return text, ctx, meta["facts"]
 
 
-def bash(command: str) -> Context:
-    return Context("Bash", {"command": command})
-
-
 def run(text: str, ctx: Context) -> str:
     plan = listing.compress(text, ctx)
     if plan is None:
         return text
     out, _ = render(text, plan, ctx)
     return out
-
-
-def ordered_subset(original: str, output: str) -> bool:
-    source = clean(original).split("\n")
-    pos = 0
-    for line in output.split("\n"):
-        if line.startswith(MARKER_PREFIX):
-            continue
-        while pos < len(source) and source[pos] != line:
-            pos += 1
-        if pos == len(source):
-            return False
-        pos += 1
-    return True
-
-
-def markers(output: str) -> list[str]:
-    return [line for line in output.split("\n") if line.startswith(MARKER_PREFIX)]
 
 
 def ls_line(name: str, kind: str = "-", size: int = 1234) -> str:

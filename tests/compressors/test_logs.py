@@ -17,6 +17,7 @@ from compressors.base import MARKER_PREFIX, render
 from compressors.registry import pick
 from compressors.text import clean
 from compressors.tokens import count_tokens
+from tests.laws import bash, markers, ordered_subset
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "logs"
 NAMES = sorted(p.stem for p in FIXTURES.glob("*.txt"))
@@ -29,10 +30,6 @@ def load(name: str) -> tuple[str, Context, list[str]]:
     return text, ctx, meta["facts"]
 
 
-def bash(command: str) -> Context:
-    return Context("Bash", {"command": command})
-
-
 def run(text: str, ctx: Context) -> str:
     """The family's own result, without the registry's thresholds."""
     plan = logs.compress(text, ctx)
@@ -40,24 +37,6 @@ def run(text: str, ctx: Context) -> str:
         return clean(text)
     out, _ = render(text, plan, ctx)
     return out
-
-
-def ordered_subset(original: str, output: str) -> bool:
-    source = clean(original).split("\n")
-    pos = 0
-    for line in output.split("\n"):
-        if line.startswith(MARKER_PREFIX):
-            continue
-        while pos < len(source) and source[pos] != line:
-            pos += 1
-        if pos == len(source):
-            return False
-        pos += 1
-    return True
-
-
-def markers(output: str) -> list[str]:
-    return [line for line in output.split("\n") if line.startswith(MARKER_PREFIX)]
 
 
 def kept(output: str) -> list[str]:

@@ -14,6 +14,7 @@ from compressors.base import MARKER_PREFIX, render
 from compressors.registry import pick
 from compressors.text import clean
 from compressors.tokens import count_tokens
+from tests.laws import bash, markers, ordered_subset
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "search"
 NAMES = sorted(p.stem for p in FIXTURES.glob("*.txt"))
@@ -26,34 +27,12 @@ def load(name: str) -> tuple[str, Context, list[str]]:
     return text, ctx, meta["facts"]
 
 
-def bash(command: str) -> Context:
-    return Context("Bash", {"command": command})
-
-
 def run(text: str, ctx: Context) -> str:
     plan = search.compress(text, ctx)
     if plan is None:
         return text
     out, _ = render(text, plan, ctx)
     return out
-
-
-def ordered_subset(original: str, output: str) -> bool:
-    source = clean(original).split("\n")
-    pos = 0
-    for line in output.split("\n"):
-        if line.startswith(MARKER_PREFIX):
-            continue
-        while pos < len(source) and source[pos] != line:
-            pos += 1
-        if pos == len(source):
-            return False
-        pos += 1
-    return True
-
-
-def markers(output: str) -> list[str]:
-    return [line for line in output.split("\n") if line.startswith(MARKER_PREFIX)]
 
 
 # --------------------------------------------------------------------------- claims

@@ -10,19 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compressors import Context, compress, registry, structured, web
+from compressors import Context, compress, registry, structured
 from compressors.base import MARKER_PREFIX, render
-from compressors.text import clean
+from tests.laws import bash, markers, ordered_subset
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "structured"
 NAMES = sorted(p.stem for p in FIXTURES.glob("*.txt"))
-
-
-@pytest.fixture(autouse=True)
-def registered(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Register the data families as the registry will: after the others."""
-    rest = tuple(f for f in registry.FAMILIES if f not in (structured, web))
-    monkeypatch.setattr(registry, "FAMILIES", (*rest, structured, web))
 
 
 def load(name: str) -> tuple[str, Context, list[str]]:
@@ -31,34 +24,12 @@ def load(name: str) -> tuple[str, Context, list[str]]:
     return text, Context(meta["tool"], meta["input"], meta["is_error"]), meta["facts"]
 
 
-def bash(command: str) -> Context:
-    return Context("Bash", {"command": command})
-
-
 def run(text: str, ctx: Context) -> str:
     plan = structured.compress(text, ctx)
     if plan is None:
         return text
     out, _ = render(text, plan, ctx)
     return out
-
-
-def ordered_subset(original: str, output: str) -> bool:
-    source = clean(original).split("\n")
-    pos = 0
-    for line in output.split("\n"):
-        if line.startswith(MARKER_PREFIX):
-            continue
-        while pos < len(source) and source[pos] != line:
-            pos += 1
-        if pos == len(source):
-            return False
-        pos += 1
-    return True
-
-
-def markers(output: str) -> list[str]:
-    return [line for line in output.split("\n") if line.startswith(MARKER_PREFIX)]
 
 
 def pretty(value: object, indent: int = 2) -> str:

@@ -11,25 +11,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compressors import Context, compress, listing, registry, vcs
-from compressors.base import MARKER_PREFIX, render
+from compressors import Context, compress, vcs
+from compressors.base import render
 from compressors.registry import pick
 from compressors.text import clean
 from compressors.tokens import count_tokens
+from tests.laws import bash, markers, ordered_subset
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "vcs"
 NAMES = sorted(p.stem for p in FIXTURES.glob("*.txt"))
 SHA = re.compile(r"commit ([0-9a-f]{40})")
-
-
-@pytest.fixture(autouse=True)
-def registered(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Until the registry lists this family, route blocks to it in these tests."""
-    families = tuple(registry.FAMILIES)
-    for family in (listing, vcs):
-        if family not in families:
-            families += (family,)
-    monkeypatch.setattr(registry, "FAMILIES", families)
 
 
 def load(name: str) -> tuple[str, Context, list[str]]:
@@ -39,34 +30,12 @@ def load(name: str) -> tuple[str, Context, list[str]]:
     return text, ctx, meta["facts"]
 
 
-def bash(command: str) -> Context:
-    return Context("Bash", {"command": command})
-
-
 def run(text: str, ctx: Context) -> str:
     plan = vcs.compress(text, ctx)
     if plan is None:
         return text
     out, _ = render(text, plan, ctx)
     return out
-
-
-def ordered_subset(original: str, output: str) -> bool:
-    source = clean(original).split("\n")
-    pos = 0
-    for line in output.split("\n"):
-        if line.startswith(MARKER_PREFIX):
-            continue
-        while pos < len(source) and source[pos] != line:
-            pos += 1
-        if pos == len(source):
-            return False
-        pos += 1
-    return True
-
-
-def markers(output: str) -> list[str]:
-    return [line for line in output.split("\n") if line.startswith(MARKER_PREFIX)]
 
 
 def changed_lines(diff: str) -> list[str]:

@@ -10,19 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compressors import Context, compress, registry, structured, web
-from compressors.base import MARKER_PREFIX, render
-from compressors.text import clean
+from compressors import Context, compress, registry, web
+from compressors.base import render
+from tests.laws import markers, ordered_subset
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "web"
 NAMES = sorted(p.stem for p in FIXTURES.glob("*.txt"))
-
-
-@pytest.fixture(autouse=True)
-def registered(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Register the data families as the registry will: after the others."""
-    rest = tuple(f for f in registry.FAMILIES if f not in (structured, web))
-    monkeypatch.setattr(registry, "FAMILIES", (*rest, structured, web))
 
 
 def load(name: str) -> tuple[str, Context, list[str]]:
@@ -41,24 +34,6 @@ def run(text: str, ctx: Context) -> str:
         return text
     out, _ = render(text, plan, ctx)
     return out
-
-
-def ordered_subset(original: str, output: str) -> bool:
-    source = clean(original).split("\n")
-    pos = 0
-    for line in output.split("\n"):
-        if line.startswith(MARKER_PREFIX):
-            continue
-        while pos < len(source) and source[pos] != line:
-            pos += 1
-        if pos == len(source):
-            return False
-        pos += 1
-    return True
-
-
-def markers(output: str) -> list[str]:
-    return [line for line in output.split("\n") if line.startswith(MARKER_PREFIX)]
 
 
 def page(body: list[str], head: list[str] | None = None) -> str:
