@@ -28,7 +28,7 @@ from itertools import pairwise
 
 from compressors.base import MARKER_PREFIX, Context, Plan, fold_runs
 from compressors.shellcmd import first_program
-from compressors.text import clean
+from compressors.text import NOISE_DIRS, clean
 
 KIND = "listing"
 
@@ -39,34 +39,6 @@ MAX_KEPT_DIRS = 20  # a long directory keeps its subdirectories when it has at m
 SNIFF_LINES = 200
 DETECT_LINES = 120
 
-NOISE_DIRS = frozenset(
-    {
-        "node_modules",
-        "bower_components",
-        ".git",
-        ".hg",
-        ".svn",
-        "__pycache__",
-        ".venv",
-        "venv",
-        "dist",
-        "build",
-        "target",
-        ".next",
-        ".nuxt",
-        ".cache",
-        ".mypy_cache",
-        ".pytest_cache",
-        ".ruff_cache",
-        ".tox",
-        ".nox",
-        ".gradle",
-        ".parcel-cache",
-        ".terraform",
-        "site-packages",
-        "dist-packages",
-    }
-)
 
 _LISTING_TOOLS = frozenset({"ls", "list_directory", "list_dir", "listdir"})
 _PROGRAMS = frozenset({"ls", "tree", "du", "exa", "eza", "lsd", "dir", "vdir"})

@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 from compressors.base import MARKER_PREFIX, Context, Plan, fold_runs
 from compressors.shellcmd import first_program, git_subcommand
-from compressors.text import clean
+from compressors.text import NOISE_DIRS, clean
 
 KIND = "search"
 
@@ -36,35 +36,6 @@ NOISE_MIN = 10  # paths under one kind of noise directory before they fold
 SNIFF_LINES = 200
 PREFIX_SCAN = 2048  # a hit's path prefix is looked for in this many characters
 
-NOISE_DIRS = frozenset(
-    {
-        "node_modules",
-        "bower_components",
-        ".git",
-        ".hg",
-        ".svn",
-        "__pycache__",
-        ".mypy_cache",
-        ".pytest_cache",
-        ".ruff_cache",
-        ".tox",
-        ".nox",
-        ".eggs",
-        ".venv",
-        "venv",
-        "site-packages",
-        "dist-packages",
-        "dist",
-        "build",
-        ".next",
-        ".nuxt",
-        ".gradle",
-        ".cache",
-        ".parcel-cache",
-        ".terraform",
-        "htmlcov",
-    }
-)
 
 _SEARCH_TOOLS = frozenset(
     {

@@ -55,3 +55,36 @@ ERROR_RE = re.compile(
 
 def is_problem(line: str) -> bool:
     return ERROR_RE.search(line) is not None
+
+
+# Directories of dependencies, caches and build output: what listings and searches fold.
+NOISE_DIRS = frozenset(
+    {
+        ".cache",
+        ".eggs",
+        ".git",
+        ".gradle",
+        ".hg",
+        ".mypy_cache",
+        ".next",
+        ".nox",
+        ".nuxt",
+        ".parcel-cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".svn",
+        ".terraform",
+        ".tox",
+        ".venv",
+        "__pycache__",
+        "bower_components",
+        "build",
+        "dist",
+        "dist-packages",
+        "htmlcov",
+        "node_modules",
+        "site-packages",
+        "target",
+        "venv",
+    }
+)

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 from compressors.base import MARKER_PREFIX, Context, Plan, fold_runs
 from compressors.shellcmd import first_program, git_subcommand
-from compressors.text import clean
+from compressors.text import NOISE_DIRS, clean
 
 KIND = "vcs"
 
@@ -68,28 +68,6 @@ LOCKFILES = frozenset(
 _GENERATED_SUFFIXES = (".min.js", ".min.css", ".min.mjs", ".map")
 _GENERATED_DIRS = frozenset({"dist"})
 
-NOISE_DIRS = frozenset(
-    {
-        "node_modules",
-        "bower_components",
-        ".git",
-        "__pycache__",
-        ".venv",
-        "venv",
-        "dist",
-        "build",
-        "target",
-        ".next",
-        ".nuxt",
-        ".cache",
-        ".mypy_cache",
-        ".pytest_cache",
-        ".ruff_cache",
-        ".tox",
-        ".gradle",
-        "site-packages",
-    }
-)
 
 _DIFF_GIT = re.compile(r"diff --(?:git|cc|combined) (.*)")
 _HUNK = re.compile(r"@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
