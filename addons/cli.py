@@ -147,6 +147,13 @@ def cmd_stats(args: argparse.Namespace) -> int:
             ],
         )
     )
+    print("\nBy team and project")
+    print(
+        _table(
+            data["by_team"],
+            ["team", "project", "requests", "tokens_saved", "cost_usd", "saved_usd"],
+        )
+    )
     print("\nBy session (most recent first)")
     print(
         _table(

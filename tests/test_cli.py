@@ -51,6 +51,7 @@ def test_stats_prints_a_table(tmp_path: Path) -> None:
             provider="anthropic",
             endpoint="messages",
             session="sess-1",
+            team="payments",
             model="claude-x",
             stream=True,
             status=200,
@@ -64,6 +65,7 @@ def test_stats_prints_a_table(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     out = done.stdout.decode()
     assert "sess-1" in out and "claude-x" in out and "8,000" in out and "4,000" in out
+    assert "payments" in out
     as_json = json.loads(trimline("stats", "--db", str(db), "--json").stdout)
     assert as_json["totals"]["tokens_saved"] == 8000
 
