@@ -27,6 +27,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         confdir=args.confdir,
         redirect=args.redirect,
         record=args.record or "",
+        prices=args.prices or "",
     )
     where = f"reverse proxy for {args.upstream}" if args.mode == "reverse" else "forward proxy"
     print(
@@ -220,6 +221,11 @@ def parser() -> argparse.ArgumentParser:
         "--record",
         metavar="DIR",
         help="save each API call, sanitised (no keys), to DIR/<session>.jsonl for replay",
+    )
+    s.add_argument(
+        "--prices",
+        metavar="FILE",
+        help="TOML of your own prices per model, for models genai-prices does not know",
     )
     s.add_argument("--redirect", default="", help=argparse.SUPPRESS)
     s.set_defaults(func=cmd_serve)

@@ -27,6 +27,7 @@ def build_options(
     confdir: str | None,
     redirect: str,
     record: str = "",
+    prices: str = "",
 ) -> dict[str, object]:
     if mode == "reverse":
         if not upstream:
@@ -48,6 +49,7 @@ def build_options(
         "trimline_hosts": hosts,
         "trimline_redirect": redirect,
         "trimline_record": record,
+        "trimline_prices": prices,
     }
     if confdir:
         opts["confdir"] = confdir

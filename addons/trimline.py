@@ -19,6 +19,7 @@ from typing import Any
 
 import orjson
 from mitmproxy import ctx, http
+from mitmproxy.exceptions import OptionsError
 from mitmproxy.proxy.mode_specs import ReverseMode
 
 from addons.decisions import Decisions, decision_key
@@ -30,8 +31,10 @@ from addons.streams import decode_body, decoder
 from compressors import DEFAULT_THRESHOLD, Context, Result, compress
 from compressors.base import block_id
 from compressors.tokens import count_tokens
+from metering.prices import use_price_file
 from metering.records import BlockRecord, CallRecord, Original
 from metering.server import StatsServer
+from metering.user_prices import PriceFileError
 from metering.writer import RecordWriter
 
 log = logging.getLogger("trimline")
@@ -162,6 +165,12 @@ class Trimline:
             "Tool outputs under this many tokens are left alone.",
         )
         loader.add_option(
+            "trimline_prices",
+            str,
+            "",
+            "TOML file of your own prices per model (dollars per million tokens).",
+        )
+        loader.add_option(
             "trimline_hosts",
             str,
             DEFAULT_HOSTS,
@@ -175,6 +184,11 @@ class Trimline:
         )
 
     def configure(self, updated: set[str]) -> None:
+        if "trimline_prices" in updated:
+            try:
+                use_price_file(ctx.options.trimline_prices or None)
+            except PriceFileError as e:
+                raise OptionsError(str(e)) from None
         if "trimline_hosts" in updated:
             self.hosts = {h.strip() for h in ctx.options.trimline_hosts.split(",") if h.strip()}
         if "trimline_db" in updated or self.writer is None:

@@ -18,13 +18,32 @@ from __future__ import annotations
 
 import logging
 from functools import lru_cache
+from pathlib import Path
 
 from genai_prices import Usage as PriceUsage
 from genai_prices import calc_price
 
+from metering import user_prices
 from metering.records import Usage
+from metering.user_prices import ModelPrice
 
 log = logging.getLogger(__name__)
+
+# Prices from the user's file (``trimline serve --prices``), consulted before genai-prices.
+_user: dict[str, ModelPrice] = {}
+
+
+def use_price_file(path: str | Path | None) -> None:
+    """Loads (or, with None, forgets) a user price file; raises PriceFileError on a bad one."""
+    global _user
+    _user = user_prices.load(path) if path else {}
+    _known.cache_clear()
+    unit_prices.cache_clear()
+
+
+def _user_rates(model: str) -> tuple[float, float, float, float] | None:
+    price = user_prices.lookup(_user, model) if _user and model else None
+    return price.per_token() if price else None
 
 
 @lru_cache(maxsize=256)
@@ -42,10 +61,15 @@ def cost(provider: str, model: str, usage: Usage) -> float | None:
     """US dollars, or None when the model is unknown or the provider reported no usage."""
     if not model or (usage.input_tokens is None and usage.output_tokens is None):
         return None
-    if not _known(provider, model):
-        return None
     cache_read = usage.cache_read_input_tokens or 0
     cache_write = usage.cache_creation_input_tokens or 0
+    rates = _user_rates(model)
+    if rates is not None:
+        plain, write, read, out = rates
+        billed = (usage.input_tokens or 0, cache_write, cache_read, usage.output_tokens or 0)
+        return sum(n * rate for n, rate in zip(billed, (plain, write, read, out), strict=True))
+    if not _known(provider, model):
+        return None
     priced = PriceUsage(
         input_tokens=(usage.input_tokens or 0) + cache_read + cache_write,
         cache_read_tokens=cache_read,
@@ -58,6 +82,9 @@ def cost(provider: str, model: str, usage: Usage) -> float | None:
 @lru_cache(maxsize=256)
 def unit_prices(provider: str, model: str) -> tuple[float, float, float] | None:
     """Dollars per token for (input, cache write, cache read), or None if unknown."""
+    rates = _user_rates(model)
+    if rates is not None:
+        return rates[:3]
     if not model or not _known(provider, model):
         return None
     # Small enough to stay under long-context tiers (Sonnet's rates double past 200k).

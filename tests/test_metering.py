@@ -11,8 +11,9 @@ import pytest
 
 from metering import stats, store
 from metering.estimate import request_tokens
-from metering.prices import cost, saved
+from metering.prices import cost, saved, use_price_file
 from metering.records import BlockRecord, CallRecord, Usage
+from metering.user_prices import PriceFileError
 from metering.writer import RecordWriter
 
 
@@ -189,3 +190,46 @@ def test_savings_are_priced_as_they_would_have_been_billed(tmp_path: Path) -> No
         6000 * 3 / 1e6
     )
     assert saved("anthropic", "claude-imaginary", plain, 4000, 2000) is None
+
+
+def test_a_user_price_file_prices_models_genai_prices_does_not_know(tmp_path: Path) -> None:
+    path = tmp_path / "prices.toml"
+    path.write_text(
+        '[models."claude-opus-5-5"]\ninput = 5.0\noutput = 25.0\ncache_read = 0.5\ncache_write = 6.25\n'
+    )
+    usage = Usage(
+        input_tokens=1000,
+        output_tokens=100,
+        cache_creation_input_tokens=2000,
+        cache_read_input_tokens=30_000,
+    )
+    assert cost("anthropic", "claude-opus-5-5", usage) is None
+    use_price_file(path)
+    try:
+        expected = (1000 * 5 + 2000 * 6.25 + 30_000 * 0.5 + 100 * 25) / 1e6
+        assert cost("anthropic", "claude-opus-5-5", usage) == pytest.approx(expected)
+        # A dated release matches its family's entry.
+        assert cost("anthropic", "claude-opus-5-5-20261001", usage) == pytest.approx(expected)
+        assert saved("anthropic", "claude-opus-5-5", usage, 1000, 0) == pytest.approx(
+            1000 * 6.25 / 1e6
+        )
+        # Models the file does not name still use genai-prices.
+        assert cost("anthropic", "claude-sonnet-4-5", Usage(1000, 0)) == pytest.approx(3000 / 1e6)
+    finally:
+        use_price_file(None)
+
+
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ('[models."m"]\ninput = 1.0\n', "output"),
+        ('[models."m"]\ninput = -1.0\noutput = 1.0\n', "greater than or equal to 0"),
+        ('[models."m"]\ninput = 1.0\noutput = 1.0\nprice = 3\n', "price"),
+        ("[models\n", "price file"),
+    ],
+)
+def test_a_bad_price_file_says_what_is_wrong(tmp_path: Path, text: str, problem: str) -> None:
+    path = tmp_path / "prices.toml"
+    path.write_text(text)
+    with pytest.raises(PriceFileError, match=problem):
+        use_price_file(path)

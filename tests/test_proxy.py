@@ -427,3 +427,46 @@ def test_sigterm_writes_every_completed_call(fake: FakeAnthropic, tmp_path: Path
         .fetchone()
     )
     assert n == 21
+
+
+def test_serve_prices_unknown_models_from_a_price_file(fake: FakeAnthropic, tmp_path: Path) -> None:
+    prices = tmp_path / "prices.toml"
+    prices.write_text('[models."claude-opus-5-5"]\ninput = 5.0\noutput = 25.0\n')
+    session = f"s-{uuid.uuid4()}"
+    with trimline_serve(tmp_path, "--prices", str(prices), upstream=fake.url) as proxy:
+        client(proxy, session).messages.create(
+            model="claude-opus-5-5", max_tokens=10, messages=conversation("x")
+        )
+        row = proxy.wait_for_session(session)
+    u = fake.usage
+    # No cache rates in the file: cache reads and writes at the input rate.
+    billed_input = u.input_tokens + u.cache_creation_input_tokens + u.cache_read_input_tokens
+    assert row["cost_usd"] == pytest.approx((billed_input * 5 + u.output_tokens * 25) / 1e6)
+
+
+def test_serve_refuses_a_bad_price_file(tmp_path: Path) -> None:
+    prices = tmp_path / "prices.toml"
+    prices.write_text('[models."m"]\ninput = "cheap"\noutput = 1\n')
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "addons.cli",
+            "serve",
+            "--prices",
+            str(prices),
+            "--port",
+            str(free_port()),
+            "--stats-port",
+            str(free_port()),
+            "--db",
+            str(tmp_path / "t.db"),
+            "--confdir",
+            str(tmp_path / "c"),
+        ],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert b"price file" in done.stderr + done.stdout and b"input" in done.stderr + done.stdout
