@@ -28,6 +28,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         redirect=args.redirect,
         record=args.record or "",
         prices=args.prices or "",
+        store_originals=args.store_originals,
     )
     where = f"reverse proxy for {args.upstream}" if args.mode == "reverse" else "forward proxy"
     print(
@@ -186,6 +187,22 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_purge(args: argparse.Namespace) -> int:
+    from metering.originals import Originals, path_for
+
+    path = path_for(Path(args.db) if args.db else default_db_path())
+    if not path.exists():
+        print(f"trimline purge: nothing stored ({path} does not exist)")
+        return 0
+    originals = Originals(path)
+    try:
+        removed = originals.purge(older_than_days=args.older_than)
+    finally:
+        originals.close()
+    print(f"trimline purge: removed {removed} original(s) from {path}")
+    return 0
+
+
 def cmd_mcp(args: argparse.Namespace) -> int:
     from addons.mcp import serve_stdio
 
@@ -227,6 +244,11 @@ def parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="TOML of your own prices per model, for models genai-prices does not know",
     )
+    s.add_argument(
+        "--store-originals",
+        action="store_true",
+        help="keep compressed tool outputs' originals (local, 30 days) for `trimline show`",
+    )
     s.add_argument("--redirect", default="", help=argparse.SUPPRESS)
     s.set_defaults(func=cmd_serve)
 
@@ -250,6 +272,13 @@ def parser() -> argparse.ArgumentParser:
     )
     sh.add_argument("--db", help="the proxy's database (default ~/.trimline/trimline.db)")
     sh.set_defaults(func=cmd_show)
+
+    pu = sub.add_parser("purge", help="delete stored originals (all, or older than N days)")
+    pu.add_argument(
+        "--older-than", type=float, metavar="DAYS", help="only originals older than this"
+    )
+    pu.add_argument("--db", help="the proxy's database (default ~/.trimline/trimline.db)")
+    pu.set_defaults(func=cmd_purge)
 
     m = sub.add_parser("mcp", help="an MCP server (stdio) with an expand tool for elided output")
     m.add_argument("--db", help="the proxy's database (default ~/.trimline/trimline.db)")

@@ -28,6 +28,7 @@ def build_options(
     redirect: str,
     record: str = "",
     prices: str = "",
+    store_originals: bool = False,
 ) -> dict[str, object]:
     if mode == "reverse":
         if not upstream:
@@ -50,6 +51,7 @@ def build_options(
         "trimline_redirect": redirect,
         "trimline_record": record,
         "trimline_prices": prices,
+        "trimline_store_originals": store_originals,
     }
     if confdir:
         opts["confdir"] = confdir

@@ -177,6 +177,13 @@ class Trimline:
             "Comma-separated API hosts to work on in forward mode (reverse mode: the upstream).",
         )
         loader.add_option(
+            "trimline_store_originals",
+            bool,
+            False,
+            "Keep each compressed tool output's original (zstd, local, 30-day retention) so "
+            "markers can point at `trimline show`. Off: no tool content is stored.",
+        )
+        loader.add_option(
             "trimline_compress_limit_ms",
             int,
             COMPRESS_LIMIT_MS,
@@ -327,9 +334,10 @@ class Trimline:
             or "unknown"
         )
         threshold = ctx.options.trimline_threshold
+        keep_originals = ctx.options.trimline_store_originals
         changed = False
         for block in provider.tool_blocks(body):
-            context = Context(block.tool, block.tool_input, block.is_error)
+            context = Context(block.tool, block.tool_input, block.is_error, keep_originals)
             t0 = time.perf_counter()
             key = decision_key(context, block.text)
             result = self.decisions.get(key)
@@ -339,7 +347,7 @@ class Trimline:
                     result = self.bounded_compress(
                         block.text, context, threshold, ctx.options.trimline_compress_limit_ms
                     )
-                    if result.changed:
+                    if result.changed and keep_originals:
                         self.writer.submit(Original(block_id(block.text), block.text))
                 else:
                     # History sent before Trimline saw it (it started mid-session, or lost its

@@ -25,6 +25,9 @@ class Context:
     tool: str = ""
     tool_input: dict[str, Any] = field(default_factory=dict)
     is_error: bool = False
+    # True when the proxy keeps the original (``trimline serve --store-originals``), so
+    # markers may point at ``trimline show``; otherwise they say how the tool gets it back.
+    keeps_original: bool = True
 
     @property
     def command(self) -> str:
@@ -115,6 +118,18 @@ def show_command(ident: str, first: int, last: int) -> str:
     return f"trimline show {ident} --lines {first}-{last}"
 
 
+# Longer commands do not fit a one-line marker; the agent has them in its tool call anyway.
+MAX_RERUN = 160
+
+
+def rerun_hint(ctx: Context) -> str:
+    """How to get dropped lines back when the proxy keeps no original: run the tool again."""
+    command = ctx.command
+    if command and "\n" not in command and len(command) <= MAX_RERUN:
+        return f"re-run: {command}"
+    return "re-run the tool call to see them"
+
+
 def marker(first: int, last: int, what: str, hint: str) -> str:
     n = last - first + 1
     noun = "line" if n == 1 else "lines"
@@ -164,8 +179,9 @@ def fold_runs(
 def render(text: str, plan: Plan, ctx: Context) -> tuple[str, tuple[Elision, ...]]:
     """Kept lines verbatim, each dropped run replaced by one marker line.
 
-    Every marker names the command that prints the dropped lines from the
-    original, which the proxy keeps under ``block_id(text)``.
+    Every marker says how to get its lines back: the tool's own way (a re-read of a
+    line range, a re-run) and, when the proxy keeps originals, the command that
+    prints them from the original kept under ``block_id(text)``.
     """
     ident = block_id(text)
     lines = (plan.source if plan.source is not None else text).split("\n")
@@ -187,11 +203,11 @@ def render(text: str, plan: Plan, ctx: Context) -> tuple[str, tuple[Elision, ...
         first, last = (plan.number(i), plan.number(j)) if plan.number else (i + 1, j + 1)
         # A run may swallow several noted spans: the first note inside it speaks for it.
         what = next((plan.notes[k] for k in range(i, j + 1) if k in plan.notes), "output")
-        show = show_command(ident, i + 1, j + 1)
+        show = show_command(ident, i + 1, j + 1) if ctx.keeps_original else ""
         if plan.hint is None:
-            hint = f"run: {show}"
+            hint = f"run: {show}" if show else rerun_hint(ctx)
         elif not elided:
-            hint = f"{plan.hint(i, j)}, or run: {show}"
+            hint = f"{plan.hint(i, j)}, or run: {show}" if show else plan.hint(i, j)
         elif plan.ranges_suffice:
             # The first marker showed how the tool gets a line range back and named the
             # original; after it, the range alone says what to re-read.

@@ -89,6 +89,20 @@ class Originals:
                 dropped += len(victims)
         return dropped
 
+    def purge(self, *, older_than_days: float | None = None) -> int:
+        """Deletes every original (or those stored before the cut-off) and gives the space back."""
+        cutoff = time.time() - older_than_days * 86400 if older_than_days is not None else None
+        with self._lock:
+            with self._conn:
+                if cutoff is None:
+                    removed = self._conn.execute("DELETE FROM originals").rowcount
+                else:
+                    removed = self._conn.execute(
+                        "DELETE FROM originals WHERE stored < ?", (cutoff,)
+                    ).rowcount
+            self._conn.execute("VACUUM")
+        return removed
+
     def close(self) -> None:
         self._conn.close()
 

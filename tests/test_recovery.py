@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import subprocess
 import sys
 import uuid
@@ -80,7 +81,7 @@ def test_every_marker_names_a_command_that_returns_the_original(
     fake: FakeAnthropic, tmp_path: Path
 ) -> None:
     log = pytest_log()
-    with trimline_serve(tmp_path, upstream=fake.url) as proxy:
+    with trimline_serve(tmp_path, "--store-originals", upstream=fake.url) as proxy:
         send(proxy, turn([{"role": "user", "content": "go"}], "t1", "pytest -v", log), "s")
         (compressed,) = results(fake)
         markers = MARKER.findall(compressed)
@@ -187,9 +188,41 @@ def test_compression_works_whatever_cache_control_markers_are_present(
     assert "[trimline]" in result["content"]
 
 
+def test_without_stored_originals_markers_say_how_the_tool_gets_them_back(
+    fake: FakeAnthropic, tmp_path: Path
+) -> None:
+    """The default stores no tool content, so no marker may promise `trimline show`."""
+    with trimline_serve(tmp_path, upstream=fake.url) as proxy:
+        send(proxy, turn([{"role": "user", "content": "go"}], "t1", "pytest -v", pytest_log()), "s")
+        (compressed,) = results(fake)
+        proxy.wait_for_session("s")
+    markers = [line for line in compressed.split("\n") if line.startswith("[trimline]")]
+    assert markers
+    assert all(line.endswith("— re-run: pytest -v") for line in markers), markers
+    assert "trimline show" not in compressed
+    originals = tmp_path / "originals.db"
+    if originals.exists():  # created empty at start; never written to
+        (n,) = sqlite3.connect(originals).execute("SELECT COUNT(*) FROM originals").fetchone()
+        assert n == 0
+
+
+def test_purge_deletes_stored_originals(fake: FakeAnthropic, tmp_path: Path) -> None:
+    with trimline_serve(tmp_path, "--store-originals", upstream=fake.url) as proxy:
+        send(proxy, turn([{"role": "user", "content": "go"}], "t1", "pytest -v", pytest_log()), "s")
+        ident = MARKER.findall(results(fake)[0])[0][0]
+        proxy.wait_for_session("s")
+    assert trimline("show", ident, "--db", str(proxy.db)).returncode == 0
+    kept = trimline("purge", "--older-than", "1", "--db", str(proxy.db))
+    assert kept.stdout.decode().startswith("trimline purge: removed 0 original(s)")
+    assert trimline("show", ident, "--db", str(proxy.db)).returncode == 0
+    purged = trimline("purge", "--db", str(proxy.db))
+    assert purged.stdout.decode().startswith("trimline purge: removed 1 original(s)")
+    assert trimline("show", ident, "--db", str(proxy.db)).returncode == 1
+
+
 def test_mcp_expand_returns_the_original(fake: FakeAnthropic, tmp_path: Path) -> None:
     log = pytest_log()
-    with trimline_serve(tmp_path, upstream=fake.url) as proxy:
+    with trimline_serve(tmp_path, "--store-originals", upstream=fake.url) as proxy:
         send(
             proxy,
             turn([{"role": "user", "content": "go"}], "t1", "pytest -v", log),

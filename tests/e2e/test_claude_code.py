@@ -54,10 +54,14 @@ def test_claude_code_through_trimline(claude: Path, tmp_path: Path, mode: str) -
     script = ClaudeScript(project.source)
     with ScriptedAnthropic(script.steps()) as fake:
         if mode == "reverse":
-            serve = trimline_serve(tmp_path / "trimline", upstream=fake.url)
+            serve = trimline_serve(tmp_path / "trimline", "--store-originals", upstream=fake.url)
         else:
             serve = trimline_serve(
-                tmp_path / "trimline", "--redirect", f"api.anthropic.com={fake.url}", mode="forward"
+                tmp_path / "trimline",
+                "--store-originals",
+                "--redirect",
+                f"api.anthropic.com={fake.url}",
+                mode="forward",
             )
         (tmp_path / "trimline").mkdir()
         with serve as proxy:
