@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 MODE     ?= reverse
 UPSTREAM ?= https://api.anthropic.com
 
-.PHONY: install run test lint bench bench-quick fixtures clean
+.PHONY: install run test lint audit bench bench-quick fixtures clean
 
 install: $(STAMP)
 
@@ -26,6 +26,11 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Known vulnerabilities in the installed dependencies (needs PyPI's JSON API or OSV).
+audit: $(STAMP)
+	$(BIN)/pip install --quiet --disable-pip-version-check pip-audit
+	$(BIN)/pip-audit --skip-editable --progress-spinner off
 
 # Savings with peers side by side, session replay with a prompt-cache cost model, latency:
 # writes bench-report/ (report.md, report.json, charts). Peers install on demand.

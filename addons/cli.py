@@ -37,7 +37,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
-    serve(opts)
+    serve(opts, args.grace)
     return 0
 
 
@@ -248,6 +248,13 @@ def parser() -> argparse.ArgumentParser:
         "--store-originals",
         action="store_true",
         help="keep compressed tool outputs' originals (local, 30 days) for `trimline show`",
+    )
+    s.add_argument(
+        "--grace",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="on SIGTERM/Ctrl-C, how long calls in flight may take to finish (default 30)",
     )
     s.add_argument("--redirect", default="", help=argparse.SUPPRESS)
     s.set_defaults(func=cmd_serve)

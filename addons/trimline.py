@@ -147,6 +147,9 @@ class Trimline:
         self.writer: RecordWriter | None = None
         self.stats_server: StatsServer | None = None
         self.bounded_compress = BoundedCompress()
+        # API calls between their request hook and their response (or error) hook, so a
+        # stopping proxy can let them finish.
+        self.in_flight = 0
 
     def load(self, loader: Any) -> None:
         loader.add_option(
@@ -296,6 +299,7 @@ class Trimline:
             return
         state = self._start(*match, tags)
         flow.metadata["trimline"] = state
+        self.in_flight += 1
         try:
             await asyncio.to_thread(self._rewrite, flow, state)
         except Exception as e:  # fail open: the request goes on as it came
@@ -501,6 +505,7 @@ class Trimline:
         self._finish(flow, state)
 
     def _finish(self, flow: http.HTTPFlow, state: CallState) -> None:
+        self.in_flight -= 1
         record = state.record
         if flow.response is not None and flow.response.timestamp_start:
             record.ttfb_ms = max(0.0, (flow.response.timestamp_start - state.sent_at) * 1000)

@@ -10,6 +10,7 @@ import sqlite3
 import ssl
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -427,6 +428,45 @@ def test_sigterm_writes_every_completed_call(fake: FakeAnthropic, tmp_path: Path
         .fetchone()
     )
     assert n == 21
+
+
+def test_sigterm_lets_streams_in_flight_finish(tmp_path: Path) -> None:
+    """A stop under load: streams already under way complete, each with its row."""
+    session = f"s-{uuid.uuid4()}"
+    with FakeAnthropic() as fake, trimline_serve(tmp_path, upstream=fake.url) as proxy:
+        fake.chunk_delay = 0.25  # each stream takes a couple of seconds
+        c = client(proxy, session)
+        texts: list[str] = []
+        errors: list[BaseException] = []
+
+        def stream(i: int) -> None:
+            try:
+                with c.messages.stream(
+                    model=MODEL, max_tokens=10, messages=conversation(f"run {i}")
+                ) as s:
+                    texts.append(s.get_final_text())
+            except BaseException as e:
+                errors.append(e)
+
+        threads = [threading.Thread(target=stream, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 20
+        while len(fake.messages()) < 8 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(fake.messages()) == 8
+        proxy.process.send_signal(signal.SIGTERM)
+        for t in threads:
+            t.join(timeout=30)
+        assert proxy.process.wait(timeout=30) == 0
+    assert errors == []
+    assert texts == [fake.text] * 8
+    rows = (
+        sqlite3.connect(proxy.db)
+        .execute("SELECT output_tokens, error FROM calls WHERE session = ?", (session,))
+        .fetchall()
+    )
+    assert rows == [(fake.usage.output_tokens, None)] * 8
 
 
 def test_serve_prices_unknown_models_from_a_price_file(fake: FakeAnthropic, tmp_path: Path) -> None:
