@@ -29,6 +29,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         record=args.record or "",
         prices=args.prices or "",
         store_originals=args.store_originals,
+        attribution=args.attribution or "",
     )
     where = f"reverse proxy for {args.upstream}" if args.mode == "reverse" else "forward proxy"
     print(
@@ -187,6 +188,17 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fingerprint(args: argparse.Namespace) -> int:
+    from addons.attribution import fingerprint
+
+    key = sys.stdin.readline().strip()
+    if not key:
+        print("trimline fingerprint: give the API key on standard input", file=sys.stderr)
+        return 1
+    print(fingerprint(key))
+    return 0
+
+
 def cmd_purge(args: argparse.Namespace) -> int:
     from metering.originals import Originals, path_for
 
@@ -245,6 +257,11 @@ def parser() -> argparse.ArgumentParser:
         help="TOML of your own prices per model, for models genai-prices does not know",
     )
     s.add_argument(
+        "--attribution",
+        metavar="FILE",
+        help="TOML mapping API-key fingerprints or working directories to team/project/... tags",
+    )
+    s.add_argument(
         "--store-originals",
         action="store_true",
         help="keep compressed tool outputs' originals (local, 30 days) for `trimline show`",
@@ -279,6 +296,12 @@ def parser() -> argparse.ArgumentParser:
     )
     sh.add_argument("--db", help="the proxy's database (default ~/.trimline/trimline.db)")
     sh.set_defaults(func=cmd_show)
+
+    fp = sub.add_parser(
+        "fingerprint",
+        help="print an API key's fingerprint (key on stdin) for an --attribution file",
+    )
+    fp.set_defaults(func=cmd_fingerprint)
 
     pu = sub.add_parser("purge", help="delete stored originals (all, or older than N days)")
     pu.add_argument(

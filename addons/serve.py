@@ -36,6 +36,7 @@ def build_options(
     record: str = "",
     prices: str = "",
     store_originals: bool = False,
+    attribution: str = "",
 ) -> dict[str, object]:
     if mode == "reverse":
         if not upstream:
@@ -59,6 +60,7 @@ def build_options(
         "trimline_record": record,
         "trimline_prices": prices,
         "trimline_store_originals": store_originals,
+        "trimline_attribution": attribution,
     }
     if confdir:
         opts["confdir"] = confdir

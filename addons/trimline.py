@@ -22,6 +22,7 @@ from mitmproxy import ctx, http
 from mitmproxy.exceptions import OptionsError
 from mitmproxy.proxy.mode_specs import ReverseMode
 
+from addons import attribution
 from addons.decisions import Decisions, decision_key
 from addons.defaults import DEFAULT_HOSTS, default_db_path
 from addons.providers import anthropic, openai_chat, openai_responses
@@ -150,6 +151,7 @@ class Trimline:
         # API calls between their request hook and their response (or error) hook, so a
         # stopping proxy can let them finish.
         self.in_flight = 0
+        self.attribution: attribution.AttributionFile | None = None
 
     def load(self, loader: Any) -> None:
         loader.add_option(
@@ -172,6 +174,12 @@ class Trimline:
             str,
             "",
             "TOML file of your own prices per model (dollars per million tokens).",
+        )
+        loader.add_option(
+            "trimline_attribution",
+            str,
+            "",
+            "TOML file mapping API-key fingerprints or working directories to tags.",
         )
         loader.add_option(
             "trimline_hosts",
@@ -198,6 +206,12 @@ class Trimline:
             try:
                 use_price_file(ctx.options.trimline_prices or None)
             except PriceFileError as e:
+                raise OptionsError(str(e)) from None
+        if "trimline_attribution" in updated:
+            try:
+                path = ctx.options.trimline_attribution
+                self.attribution = attribution.load(path) if path else None
+            except attribution.AttributionError as e:
                 raise OptionsError(str(e)) from None
         if "trimline_hosts" in updated:
             self.hosts = {h.strip() for h in ctx.options.trimline_hosts.split(",") if h.strip()}
@@ -329,6 +343,12 @@ class Trimline:
         """Compresses the body's tool outputs in place; True if any changed."""
         record = state.record
         provider = state.provider
+        if self.attribution is not None:
+            for tag, value in attribution.tags(
+                self.attribution, headers, record.request_json or b""
+            ).items():
+                if getattr(record, tag) is None:
+                    setattr(record, tag, value)
         record.model = str(body.get("model") or "")
         record.stream = body.get("stream") is True
         record.session = (
