@@ -14,6 +14,7 @@ from compressors import DEFAULT_THRESHOLD, Context, compress
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from addons.serve import build_options, serve
+    from metering.db import redact
 
     opts = build_options(
         mode=args.mode,
@@ -21,7 +22,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         stats_port=args.stats_port,
-        db=Path(args.db) if args.db else default_db_path(),
+        db=args.db or default_db_path(),
         threshold=args.threshold,
         hosts=args.hosts,
         confdir=args.confdir,
@@ -32,7 +33,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     where = f"reverse proxy for {args.upstream}" if args.mode == "reverse" else "forward proxy"
     print(
         f"trimline: {where} on http://{args.host}:{args.port}, "
-        f"stats on http://127.0.0.1:{args.stats_port}/stats, database {opts['trimline_db']}",
+        f"stats on http://127.0.0.1:{args.stats_port}/stats, database {redact(opts['trimline_db'])}",
         file=sys.stderr,
         flush=True,
     )
@@ -96,9 +97,10 @@ def _numeric(value: str) -> bool:
 
 def cmd_stats(args: argparse.Namespace) -> int:
     from metering import stats, store
+    from metering.db import target
 
-    db = Path(args.db) if args.db else default_db_path()
-    if not db.exists():
+    db = target(args.db) if args.db else default_db_path()
+    if isinstance(db, Path) and not db.exists():
         print(
             f"trimline stats: no database at {db} yet (run `trimline serve` first)", file=sys.stderr
         )
@@ -205,7 +207,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=8080)
     s.add_argument("--stats-port", type=int, default=8081)
     s.add_argument(
-        "--db", help="SQLite database (default ~/.trimline/trimline.db, or $TRIMLINE_HOME)"
+        "--db",
+        help="SQLite database (default ~/.trimline/trimline.db, or $TRIMLINE_HOME)"
+        " or a postgresql://user:password@host/database URL",
     )
     s.add_argument(
         "--threshold",
@@ -256,7 +260,9 @@ def parser() -> argparse.ArgumentParser:
     m.set_defaults(func=cmd_mcp)
 
     st = sub.add_parser("stats", help="what was sent, billed and saved")
-    st.add_argument("--db", help="SQLite database (default ~/.trimline/trimline.db)")
+    st.add_argument(
+        "--db", help="SQLite database (default ~/.trimline/trimline.db) or postgresql:// URL"
+    )
     st.add_argument("--json", action="store_true", help="print the /stats JSON")
     st.set_defaults(func=cmd_stats)
     return p

@@ -21,7 +21,7 @@ def build_options(
     host: str,
     port: int,
     stats_port: int,
-    db: Path,
+    db: str | Path,
     threshold: int,
     hosts: str,
     confdir: str | None,

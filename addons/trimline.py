@@ -31,6 +31,7 @@ from addons.streams import decode_body, decoder
 from compressors import DEFAULT_THRESHOLD, Context, Result, compress
 from compressors.base import block_id
 from compressors.tokens import count_tokens
+from metering.db import redact
 from metering.prices import use_price_file
 from metering.records import BlockRecord, CallRecord, Original
 from metering.server import StatsServer
@@ -150,7 +151,10 @@ class Trimline:
 
     def load(self, loader: Any) -> None:
         loader.add_option(
-            "trimline_db", str, "", "SQLite database path (default ~/.trimline/trimline.db)."
+            "trimline_db",
+            str,
+            "",
+            "SQLite database path (default ~/.trimline/trimline.db) or postgresql:// URL.",
         )
         loader.add_option(
             "trimline_stats_port", int, 8081, "Port of the stats endpoint (0: any free port)."
@@ -212,7 +216,7 @@ class Trimline:
                 "trimline: stats on http://%s:%d/stats, database %s",
                 ctx.options.trimline_stats_host,
                 self.stats_server.port,
-                self.writer.db_path,
+                redact(self.writer.db_path),
             )
 
     def done(self) -> None:

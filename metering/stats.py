@@ -6,8 +6,9 @@ Totals and per-session/per-model figures cover model calls; calls to
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
+
+from metering.store import Connection
 
 _CALL_SUMS = """
     COUNT(*) AS requests,
@@ -28,13 +29,13 @@ _CALL_SUMS = """
 _MODEL_CALLS = "endpoint != 'count_tokens'"
 
 
-def _rows(conn: sqlite3.Connection, sql: str) -> list[dict[str, Any]]:
+def _rows(conn: Connection, sql: str) -> list[dict[str, Any]]:
     cur = conn.execute(sql)
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
-def stats(conn: sqlite3.Connection, *, top: int = 50) -> dict[str, Any]:
+def stats(conn: Connection, *, top: int = 50) -> dict[str, Any]:
     (totals,) = _rows(conn, f"SELECT {_CALL_SUMS} FROM calls WHERE {_MODEL_CALLS}")
     (overhead,) = _rows(
         conn,

@@ -19,7 +19,7 @@ from pathlib import Path
 import orjson
 
 from compressors.tokens import count_tokens
-from metering import store
+from metering import db, store
 from metering.estimate import request_tokens
 from metering.originals import Originals
 from metering.originals import path_for as originals_path
@@ -43,7 +43,7 @@ class RecordWriter:
         batch: int = 256,
         max_pending: int = 20_000,
     ) -> None:
-        self.db_path = Path(db_path)
+        self.db_path = db.target(db_path)
         self.batch = batch
         self.max_pending = max_pending
         # Call records: written, dropped (queue full, or past the pending bound).
@@ -58,7 +58,13 @@ class RecordWriter:
         self._pending_decisions: deque[Decision] = deque()
         self._retry = RETRY_MIN
         self._next_try = 0.0
-        self._conn = store.connect(self.db_path)
+        self._conn: store.Connection | None = None
+        try:
+            self._conn = store.connect(self.db_path)
+        except db.UNAVAILABLE as e:
+            # A database server that is down at start must not stop the proxy: records are
+            # held back until it answers.
+            log.warning("metering store unavailable at start (%s: %s)", type(e).__name__, e)
         self.originals = Originals(originals_path(self.db_path))
         self._next_prune = 0.0
         self._thread = threading.Thread(target=self._run, name="trimline-writer", daemon=True)
