@@ -29,6 +29,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         redirect=args.redirect,
         record=args.record or "",
         prices=args.prices or "",
+        retention_days=args.retention_days,
     )
     where = f"reverse proxy for {args.upstream}" if args.mode == "reverse" else "forward proxy"
     print(
@@ -178,7 +179,7 @@ def _lines(value: str) -> tuple[int, int]:
 def cmd_show(args: argparse.Namespace) -> int:
     from metering.originals import Originals, path_for, select
 
-    path = path_for(Path(args.db) if args.db else default_db_path())
+    path = path_for(args.db or default_db_path())
     text = Originals(path, readonly=True).get(args.id) if path.exists() else None
     if text is None:
         print(f"trimline show: no original {args.id!r} in {path}", file=sys.stderr)
@@ -191,7 +192,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_mcp(args: argparse.Namespace) -> int:
     from addons.mcp import serve_stdio
 
-    return serve_stdio(Path(args.db) if args.db else default_db_path())
+    return serve_stdio(args.db or default_db_path())
 
 
 def parser() -> argparse.ArgumentParser:
@@ -230,6 +231,12 @@ def parser() -> argparse.ArgumentParser:
         "--prices",
         metavar="FILE",
         help="TOML of your own prices per model, for models genai-prices does not know",
+    )
+    s.add_argument(
+        "--retention-days",
+        type=int,
+        help="days raw per-call rows are kept before they are rolled up by day"
+        " (default 90; 0: forever)",
     )
     s.add_argument("--redirect", default="", help=argparse.SUPPRESS)
     s.set_defaults(func=cmd_serve)

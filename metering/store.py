@@ -18,8 +18,6 @@ from metering.records import CallRecord, Decision
 
 Connection = SqliteConnection | PgConnection
 
-SCHEMA_VERSION = 1
-
 _MIGRATIONS: dict[int, str] = {
     1: """
     CREATE TABLE calls (
@@ -70,7 +68,72 @@ _MIGRATIONS: dict[int, str] = {
         result BLOB NOT NULL
     );
     """,
+    2: """
+    -- pg: retention. Raw rows past retention move here (metering/retention.py), by day.
+    CREATE TABLE daily_rollups (
+        day INTEGER NOT NULL,
+        provider TEXT NOT NULL,
+        endpoint TEXT NOT NULL,
+        model TEXT NOT NULL,
+        team TEXT,
+        project TEXT,
+        "user" TEXT,
+        environment TEXT,
+        feature TEXT,
+        requests INTEGER NOT NULL,
+        tokens_before INTEGER NOT NULL,
+        tokens_after INTEGER NOT NULL,
+        tokens_saved INTEGER NOT NULL,
+        input_tokens INTEGER NOT NULL,
+        output_tokens INTEGER NOT NULL,
+        cache_creation_input_tokens INTEGER NOT NULL,
+        cache_read_input_tokens INTEGER NOT NULL,
+        reasoning_tokens INTEGER NOT NULL,
+        usage_estimated_calls INTEGER NOT NULL,
+        cost_usd REAL NOT NULL,
+        saved_usd REAL NOT NULL,
+        unpriced_calls INTEGER NOT NULL,
+        errors INTEGER NOT NULL,
+        overhead_ms_sum REAL NOT NULL,
+        overhead_ms_max REAL
+    );
+    CREATE INDEX daily_rollups_day ON daily_rollups(day);
+    CREATE TABLE daily_kind_rollups (
+        day INTEGER NOT NULL,
+        endpoint TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        blocks INTEGER NOT NULL,
+        tokens_before INTEGER NOT NULL,
+        tokens_after INTEGER NOT NULL,
+        ms REAL NOT NULL,
+        cache_hits INTEGER NOT NULL
+    );
+    CREATE INDEX daily_kind_rollups_day ON daily_kind_rollups(day);
+    -- Every call exactly once: a raw row, or its share of a rolled-up day. Sum over this,
+    -- not over calls, for figures that must survive pruning.
+    CREATE VIEW call_totals AS
+    SELECT CAST(FLOOR(ts / 86400) AS INTEGER) AS day, provider, endpoint, model,
+        team, project, "user", environment, feature,
+        1 AS requests,
+        tokens_before, tokens_after, tokens_before - tokens_after AS tokens_saved,
+        input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens,
+        reasoning_tokens,
+        usage_estimated AS usage_estimated_calls,
+        cost_usd, saved_usd,
+        CASE WHEN cost_usd IS NULL AND status = 200 THEN 1 ELSE 0 END AS unpriced_calls,
+        CASE WHEN error IS NOT NULL THEN 1 ELSE 0 END AS errors,
+        overhead_ms AS overhead_ms_sum, overhead_ms AS overhead_ms_max
+    FROM calls
+    UNION ALL
+    SELECT day, provider, endpoint, model, team, project, "user", environment, feature,
+        requests, tokens_before, tokens_after, tokens_saved,
+        input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens,
+        reasoning_tokens, usage_estimated_calls, cost_usd, saved_usd, unpriced_calls, errors,
+        overhead_ms_sum, overhead_ms_max
+    FROM daily_rollups;
+    """,
 }
+SCHEMA_VERSION = max(_MIGRATIONS)
 
 
 # PostgreSQL lacks ROUND(double precision, integer), which the portable queries use.
