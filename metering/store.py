@@ -140,7 +140,6 @@ SCHEMA_VERSION = max(_MIGRATIONS)
 _PG_PRELUDE = """
 CREATE OR REPLACE FUNCTION round(double precision, integer) RETURNS double precision
     AS 'SELECT round($1::numeric, $2)::double precision' LANGUAGE SQL IMMUTABLE STRICT;
-CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
 """
 
 _PG_TYPES = [
@@ -192,8 +191,11 @@ def migrate(conn: Connection) -> None:
     # the work done. DDL is transactional here, so a failed migration leaves nothing half-done.
     with conn:
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('trimline:' || current_schema()))")
-        conn.executescript(_PG_PRELUDE)
+        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
         version = schema_version(conn)
+        if version < SCHEMA_VERSION:
+            # Only when migrating: replacing a function needs its owner's rights.
+            conn.executescript(_PG_PRELUDE)
         for target in range(version + 1, SCHEMA_VERSION + 1):
             conn.executescript(pg_ddl(_MIGRATIONS[target]))
             conn.execute("DELETE FROM schema_version")
