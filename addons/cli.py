@@ -14,6 +14,7 @@ from compressors import DEFAULT_THRESHOLD, Context, compress
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from addons.serve import build_options, serve
+    from metering.db import redact
 
     opts = build_options(
         mode=args.mode,
@@ -21,7 +22,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         stats_port=args.stats_port,
-        db=Path(args.db) if args.db else default_db_path(),
+        db=args.db or default_db_path(),
         threshold=args.threshold,
         hosts=args.hosts,
         confdir=args.confdir,
@@ -30,11 +31,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         prices=args.prices or "",
         store_originals=args.store_originals,
         attribution=args.attribution or "",
+        retention_days=args.retention_days,
     )
     where = f"reverse proxy for {args.upstream}" if args.mode == "reverse" else "forward proxy"
     print(
         f"trimline: {where} on http://{args.host}:{args.port}, "
-        f"stats on http://127.0.0.1:{args.stats_port}/stats, database {opts['trimline_db']}",
+        f"stats on http://127.0.0.1:{args.stats_port}/stats, database {redact(opts['trimline_db'])}",
         file=sys.stderr,
         flush=True,
     )
@@ -98,9 +100,10 @@ def _numeric(value: str) -> bool:
 
 def cmd_stats(args: argparse.Namespace) -> int:
     from metering import stats, store
+    from metering.db import target
 
-    db = Path(args.db) if args.db else default_db_path()
-    if not db.exists():
+    db = target(args.db) if args.db else default_db_path()
+    if isinstance(db, Path) and not db.exists():
         print(
             f"trimline stats: no database at {db} yet (run `trimline serve` first)", file=sys.stderr
         )
@@ -178,7 +181,7 @@ def _lines(value: str) -> tuple[int, int]:
 def cmd_show(args: argparse.Namespace) -> int:
     from metering.originals import Originals, path_for, select
 
-    path = path_for(Path(args.db) if args.db else default_db_path())
+    path = path_for(args.db or default_db_path())
     text = Originals(path, readonly=True).get(args.id) if path.exists() else None
     if text is None:
         print(f"trimline show: no original {args.id!r} in {path}", file=sys.stderr)
@@ -202,7 +205,7 @@ def cmd_fingerprint(args: argparse.Namespace) -> int:
 def cmd_purge(args: argparse.Namespace) -> int:
     from metering.originals import Originals, path_for
 
-    path = path_for(Path(args.db) if args.db else default_db_path())
+    path = path_for(args.db or default_db_path())
     if not path.exists():
         print(f"trimline purge: nothing stored ({path} does not exist)")
         return 0
@@ -218,7 +221,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
 def cmd_mcp(args: argparse.Namespace) -> int:
     from addons.mcp import serve_stdio
 
-    return serve_stdio(Path(args.db) if args.db else default_db_path())
+    return serve_stdio(args.db or default_db_path())
 
 
 def parser() -> argparse.ArgumentParser:
@@ -234,7 +237,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=8080)
     s.add_argument("--stats-port", type=int, default=8081)
     s.add_argument(
-        "--db", help="SQLite database (default ~/.trimline/trimline.db, or $TRIMLINE_HOME)"
+        "--db",
+        help="SQLite database (default ~/.trimline/trimline.db, or $TRIMLINE_HOME)"
+        " or a postgresql://user:password@host/database URL",
     )
     s.add_argument(
         "--threshold",
@@ -272,6 +277,12 @@ def parser() -> argparse.ArgumentParser:
         default=30.0,
         metavar="SECONDS",
         help="on SIGTERM/Ctrl-C, how long calls in flight may take to finish (default 30)",
+    )
+    s.add_argument(
+        "--retention-days",
+        type=int,
+        help="days raw per-call rows are kept before they are rolled up by day"
+        " (default 90; 0: forever)",
     )
     s.add_argument("--redirect", default="", help=argparse.SUPPRESS)
     s.set_defaults(func=cmd_serve)
@@ -315,7 +326,9 @@ def parser() -> argparse.ArgumentParser:
     m.set_defaults(func=cmd_mcp)
 
     st = sub.add_parser("stats", help="what was sent, billed and saved")
-    st.add_argument("--db", help="SQLite database (default ~/.trimline/trimline.db)")
+    st.add_argument(
+        "--db", help="SQLite database (default ~/.trimline/trimline.db) or postgresql:// URL"
+    )
     st.add_argument("--json", action="store_true", help="print the /stats JSON")
     st.set_defaults(func=cmd_stats)
     return p

@@ -28,7 +28,7 @@ def build_options(
     host: str,
     port: int,
     stats_port: int,
-    db: Path,
+    db: str | Path,
     threshold: int,
     hosts: str,
     confdir: str | None,
@@ -37,6 +37,7 @@ def build_options(
     prices: str = "",
     store_originals: bool = False,
     attribution: str = "",
+    retention_days: int | None = None,
 ) -> dict[str, object]:
     if mode == "reverse":
         if not upstream:
@@ -62,6 +63,8 @@ def build_options(
         "trimline_store_originals": store_originals,
         "trimline_attribution": attribution,
     }
+    if retention_days is not None:
+        opts["trimline_retention_days"] = retention_days
     if confdir:
         opts["confdir"] = confdir
     return opts
