@@ -1,4 +1,4 @@
-"""The ``trimline`` command: serve, compress, show, mcp, stats."""
+"""The ``trimline`` command: serve, compress, show, mcp, stats, report."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 import orjson
 
+from addons import report
 from addons.defaults import DEFAULT_HOSTS, default_db_path
 from compressors import DEFAULT_THRESHOLD, Context, compress
 
@@ -29,10 +30,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
         record=args.record or "",
         prices=args.prices or "",
     )
+    from metering.access import AccessError, require_safe_binding, resolve_token
+
+    try:
+        require_safe_binding(args.stats_host, resolve_token(args.stats_token))
+    except AccessError as e:
+        print(f"trimline serve: {e}", file=sys.stderr)
+        return 2
+    opts["trimline_stats_host"] = args.stats_host
+    if args.stats_token:
+        opts["trimline_stats_token"] = args.stats_token
     where = f"reverse proxy for {args.upstream}" if args.mode == "reverse" else "forward proxy"
     print(
         f"trimline: {where} on http://{args.host}:{args.port}, "
-        f"stats on http://127.0.0.1:{args.stats_port}/stats, database {opts['trimline_db']}",
+        f"stats on http://{args.stats_host}:{args.stats_port}/, database {opts['trimline_db']}",
         file=sys.stderr,
         flush=True,
     )
@@ -165,6 +176,14 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    db = Path(args.db) if args.db else default_db_path()
+    if not db.exists():
+        print(f"trimline report: no database at {db} yet", file=sys.stderr)
+        return 1
+    return report.run(args, db)
+
+
 def _lines(value: str) -> tuple[int, int]:
     first, _, last = value.partition("-")
     try:
@@ -204,6 +223,15 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="127.0.0.1", help="address the proxy listens on")
     s.add_argument("--port", type=int, default=8080)
     s.add_argument("--stats-port", type=int, default=8081)
+    s.add_argument(
+        "--stats-host",
+        default="127.0.0.1",
+        help="address of the stats API, /metrics and dashboard (beyond loopback: needs a token)",
+    )
+    s.add_argument(
+        "--stats-token",
+        help="bearer token the stats port requires (default $TRIMLINE_STATS_TOKEN)",
+    )
     s.add_argument(
         "--db", help="SQLite database (default ~/.trimline/trimline.db, or $TRIMLINE_HOME)"
     )
@@ -259,6 +287,10 @@ def parser() -> argparse.ArgumentParser:
     st.add_argument("--db", help="SQLite database (default ~/.trimline/trimline.db)")
     st.add_argument("--json", action="store_true", help="print the /stats JSON")
     st.set_defaults(func=cmd_stats)
+
+    report.add_parser(sub, "SQLite database (default ~/.trimline/trimline.db)").set_defaults(
+        func=cmd_report
+    )
     return p
 
 

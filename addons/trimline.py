@@ -31,6 +31,7 @@ from addons.streams import decode_body, decoder
 from compressors import DEFAULT_THRESHOLD, Context, Result, compress
 from compressors.base import block_id
 from compressors.tokens import count_tokens
+from metering.access import AccessError, require_safe_binding, resolve_token
 from metering.prices import use_price_file
 from metering.records import BlockRecord, CallRecord, Original
 from metering.server import StatsServer
@@ -159,6 +160,13 @@ class Trimline:
             "trimline_stats_host", str, "127.0.0.1", "Address the stats endpoint binds to."
         )
         loader.add_option(
+            "trimline_stats_token",
+            str,
+            "",
+            "Bearer token the stats endpoint requires (needed beyond loopback;"
+            " default $TRIMLINE_STATS_TOKEN).",
+        )
+        loader.add_option(
             "trimline_threshold",
             int,
             DEFAULT_THRESHOLD,
@@ -184,6 +192,13 @@ class Trimline:
         )
 
     def configure(self, updated: set[str]) -> None:
+        if updated & {"trimline_stats_host", "trimline_stats_token"}:
+            try:
+                require_safe_binding(
+                    ctx.options.trimline_stats_host, resolve_token(ctx.options.trimline_stats_token)
+                )
+            except AccessError as e:
+                raise OptionsError(str(e)) from None
         if "trimline_prices" in updated:
             try:
                 use_price_file(ctx.options.trimline_prices or None)
@@ -206,6 +221,7 @@ class Trimline:
                 ctx.options.trimline_stats_host,
                 ctx.options.trimline_stats_port,
                 live=lambda: self.writer.counts() if self.writer else {},
+                token=resolve_token(ctx.options.trimline_stats_token),
             )
             self.stats_server.start()
             log.info(

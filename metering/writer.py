@@ -19,7 +19,7 @@ from pathlib import Path
 import orjson
 
 from compressors.tokens import count_tokens
-from metering import store
+from metering import metrics, store
 from metering.estimate import request_tokens
 from metering.originals import Originals
 from metering.originals import path_for as originals_path
@@ -143,6 +143,7 @@ class RecordWriter:
         for item in items:
             if isinstance(item, CallRecord):
                 _complete(item)
+                metrics.observe(item)
                 self._pending_calls.append(item)
             elif isinstance(item, Decision):
                 self._pending_decisions.append(item)
