@@ -40,7 +40,7 @@ def when(ts: float) -> str:
 
 
 def _label(value: str | None) -> str:
-    return escape(value) if value else "<i>untagged</i>"
+    return escape(value) if value else "<em>untagged</em>"
 
 
 def spend_chart(spend: dict[str, Any], now: float) -> str:
@@ -73,11 +73,17 @@ def spend_chart(spend: dict[str, Any], now: float) -> str:
             f'<text x="{left - 6}" y="{y(value) + 4:.1f}" text-anchor="end">{usd(value)}</text>'
         )
     for day in (1, 8, 15, 22, days_in_month):
+        anchor = "end" if day == days_in_month else "middle"
         parts.append(
-            f'<text x="{x(day):.1f}" y="{h - 8}" text-anchor="middle">{month}-{day:02d}</text>'
+            f'<text x="{x(day):.1f}" y="{h - 8}" text-anchor="{anchor}">{month}-{day:02d}</text>'
         )
     points = " ".join(f"{x(i + 1):.1f},{y(v):.1f}" for i, v in enumerate(cumulative))
     parts.append(f'<polyline points="{points}" class="actual"/>')
+    parts.append(
+        f'<circle cx="{x(now_dt.day):.1f}" cy="{y(cumulative[-1]):.1f}" r="4" fill="#4e79a7"/>'
+        f'<text x="{x(now_dt.day) + 6:.1f}" y="{y(cumulative[-1]) - 8:.1f}" class="note">'
+        f"to date {usd(cumulative[-1])}</text>"
+    )
     parts.append(
         f'<line x1="{x(now_dt.day):.1f}" y1="{y(cumulative[-1]):.1f}"'
         f' x2="{x(days_in_month):.1f}" y2="{y(forecast):.1f}" class="forecast"/>'
@@ -92,6 +98,47 @@ def spend_chart(spend: dict[str, Any], now: float) -> str:
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def daily_chart(spend: dict[str, Any]) -> str:
+    """Spend per day with what compression saved stacked on top (what it would have cost)."""
+    days = spend["days"]
+    top = max([d["cost_usd"] + d["saved_usd"] for d in days] + [1e-9]) * 1.1
+    w, h, left, bottom = 760, 200, 70, 30
+    bar = (w - left - 20) / len(days)
+    plot_h = h - bottom - 20
+    parts = [f'<svg viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="daily">']
+    for i in range(5):
+        value = top * i / 4
+        yy = 20 + plot_h - value / top * plot_h
+        parts.append(
+            f'<line x1="{left}" x2="{w - 20}" y1="{yy:.1f}" y2="{yy:.1f}" class="grid"/>'
+            f'<text x="{left - 6}" y="{yy + 4:.1f}" text-anchor="end">{usd(value)}</text>'
+        )
+    for i, d in enumerate(days):
+        base = 20 + plot_h
+        for value, color, what in (
+            (d["cost_usd"], COLORS[0], "spent"),
+            (d["saved_usd"], "#8cd17d", "saved"),
+        ):
+            height = value / top * plot_h
+            base -= height
+            parts.append(
+                f'<rect x="{left + i * bar + 1:.1f}" y="{base:.1f}" width="{max(1.0, bar - 2):.1f}"'
+                f' height="{height:.1f}" fill="{color}"><title>{d["day"]} {what}'
+                f" {usd(value)}</title></rect>"
+            )
+        if i % 5 == 0 or i == len(days) - 1:
+            parts.append(
+                f'<text x="{left + (i + 0.5) * bar:.1f}" y="{h - 8}" text-anchor="middle">'
+                f"{d['day'][5:]}</text>"
+            )
+    parts.append("</svg>")
+    legend = (
+        f'<span class="key"><i style="background:{COLORS[0]}"></i>spent</span>'
+        '<span class="key"><i style="background:#8cd17d"></i>saved by compression</span>'
+    )
+    return "".join(parts) + f"<p>{legend}</p>"
 
 
 def team_chart(rows: list[dict[str, Any]], days: list[str]) -> tuple[str, str]:
@@ -242,6 +289,8 @@ def render(conn: sqlite3.Connection, now: float | None = None) -> str:
         f"{usd(spend['month_to_date_usd'])}</b> · 7-day average {usd(spend['avg_daily_7d_usd'])}/day"
         f" · forecast {usd(spend['forecast_month_end_usd'])} · {budget_line}</p>",
         spend_chart(spend, now),
+        f"<h2>Spend per day, last {len(spend['days'])} days</h2>",
+        daily_chart(spend),
         "</section>",
         f'<section id="teams"><h2>Spend per team, last {TEAM_DAYS} days</h2>',
         team_svg,
