@@ -14,6 +14,13 @@ from compressors import DEFAULT_THRESHOLD, Context, compress
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from metering.access import AccessError, require_safe_binding, resolve_token
+
+    try:
+        require_safe_binding(args.stats_host, resolve_token(args.stats_token))
+    except AccessError as e:
+        print(f"trimline serve: {e}", file=sys.stderr)
+        return 2
     from addons.serve import build_options, serve
 
     opts = build_options(
@@ -30,13 +37,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         record=args.record or "",
         prices=args.prices or "",
     )
-    from metering.access import AccessError, require_safe_binding, resolve_token
-
-    try:
-        require_safe_binding(args.stats_host, resolve_token(args.stats_token))
-    except AccessError as e:
-        print(f"trimline serve: {e}", file=sys.stderr)
-        return 2
     opts["trimline_stats_host"] = args.stats_host
     if args.stats_token:
         opts["trimline_stats_token"] = args.stats_token
