@@ -22,6 +22,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"trimline serve: {e}", file=sys.stderr)
         return 2
     from addons.serve import build_options, serve
+    from metering.db import redact
 
     opts = build_options(
         mode=args.mode,
@@ -29,13 +30,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         stats_port=args.stats_port,
-        db=Path(args.db) if args.db else default_db_path(),
+        db=args.db or default_db_path(),
         threshold=args.threshold,
         hosts=args.hosts,
         confdir=args.confdir,
         redirect=args.redirect,
         record=args.record or "",
         prices=args.prices or "",
+        retention_days=args.retention_days,
     )
     opts["trimline_stats_host"] = args.stats_host
     if args.stats_token:
@@ -43,7 +45,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     where = f"reverse proxy for {args.upstream}" if args.mode == "reverse" else "forward proxy"
     print(
         f"trimline: {where} on http://{args.host}:{args.port}, "
-        f"stats on http://{args.stats_host}:{args.stats_port}/, database {opts['trimline_db']}",
+        f"stats on http://{args.stats_host}:{args.stats_port}/, database {redact(opts['trimline_db'])}",
         file=sys.stderr,
         flush=True,
     )
@@ -107,9 +109,10 @@ def _numeric(value: str) -> bool:
 
 def cmd_stats(args: argparse.Namespace) -> int:
     from metering import stats, store
+    from metering.db import target
 
-    db = Path(args.db) if args.db else default_db_path()
-    if not db.exists():
+    db = target(args.db) if args.db else default_db_path()
+    if isinstance(db, Path) and not db.exists():
         print(
             f"trimline stats: no database at {db} yet (run `trimline serve` first)", file=sys.stderr
         )
@@ -177,8 +180,10 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    db = Path(args.db) if args.db else default_db_path()
-    if not db.exists():
+    from metering.db import target
+
+    db = target(args.db) if args.db else default_db_path()
+    if isinstance(db, Path) and not db.exists():
         print(f"trimline report: no database at {db} yet", file=sys.stderr)
         return 1
     return report.run(args, db)
@@ -195,7 +200,7 @@ def _lines(value: str) -> tuple[int, int]:
 def cmd_show(args: argparse.Namespace) -> int:
     from metering.originals import Originals, path_for, select
 
-    path = path_for(Path(args.db) if args.db else default_db_path())
+    path = path_for(args.db or default_db_path())
     text = Originals(path, readonly=True).get(args.id) if path.exists() else None
     if text is None:
         print(f"trimline show: no original {args.id!r} in {path}", file=sys.stderr)
@@ -208,7 +213,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_mcp(args: argparse.Namespace) -> int:
     from addons.mcp import serve_stdio
 
-    return serve_stdio(Path(args.db) if args.db else default_db_path())
+    return serve_stdio(args.db or default_db_path())
 
 
 def parser() -> argparse.ArgumentParser:
@@ -233,7 +238,9 @@ def parser() -> argparse.ArgumentParser:
         help="bearer token the stats port requires (default $TRIMLINE_STATS_TOKEN)",
     )
     s.add_argument(
-        "--db", help="SQLite database (default ~/.trimline/trimline.db, or $TRIMLINE_HOME)"
+        "--db",
+        help="SQLite database (default ~/.trimline/trimline.db, or $TRIMLINE_HOME)"
+        " or a postgresql://user:password@host/database URL",
     )
     s.add_argument(
         "--threshold",
@@ -254,6 +261,12 @@ def parser() -> argparse.ArgumentParser:
         "--prices",
         metavar="FILE",
         help="TOML of your own prices per model, for models genai-prices does not know",
+    )
+    s.add_argument(
+        "--retention-days",
+        type=int,
+        help="days raw per-call rows are kept before they are rolled up by day"
+        " (default 90; 0: forever)",
     )
     s.add_argument("--redirect", default="", help=argparse.SUPPRESS)
     s.set_defaults(func=cmd_serve)
@@ -284,13 +297,15 @@ def parser() -> argparse.ArgumentParser:
     m.set_defaults(func=cmd_mcp)
 
     st = sub.add_parser("stats", help="what was sent, billed and saved")
-    st.add_argument("--db", help="SQLite database (default ~/.trimline/trimline.db)")
+    st.add_argument(
+        "--db", help="SQLite database (default ~/.trimline/trimline.db) or postgresql:// URL"
+    )
     st.add_argument("--json", action="store_true", help="print the /stats JSON")
     st.set_defaults(func=cmd_stats)
 
-    report.add_parser(sub, "SQLite database (default ~/.trimline/trimline.db)").set_defaults(
-        func=cmd_report
-    )
+    report.add_parser(
+        sub, "SQLite database (default ~/.trimline/trimline.db) or postgresql:// URL"
+    ).set_defaults(func=cmd_report)
     return p
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import sqlite3
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +18,8 @@ from typing import Any
 import orjson
 
 from metering.billing_blocks import blocks
-from metering.queries import BadQuery, breakdown, parse_time, rows, where
+from metering.queries import BadQuery, breakdown, parse_time, rows, sessions, where
+from metering.store import Connection
 
 BY = ("team", "model", "session", "day", "block")
 _TOKENS = (
@@ -40,7 +40,7 @@ def _when(ts: float) -> str:
 
 
 def _models(
-    conn: sqlite3.Connection, column: str, since: float | None, until: float | None
+    conn: Connection, column: str, since: float | None, until: float | None
 ) -> dict[Any, list[str]]:
     cond, params = where(since, until)
     found: dict[Any, list[str]] = {}
@@ -55,7 +55,7 @@ def _models(
 
 
 def report(
-    conn: sqlite3.Connection,
+    conn: Connection,
     by: str,
     since: float | None = None,
     until: float | None = None,
@@ -94,9 +94,10 @@ def report(
             )
         )
     if by == "session":
-        out.sort(key=lambda r: r["last_ts"], reverse=True)
+        last = {s["session"]: s["last_ts"] for s in sessions(conn, since, until, len(out) + 1)}
+        out.sort(key=lambda r: last.get(r["session"], 0.0), reverse=True)
         for r in out:
-            r["last_activity"] = _when(r["last_ts"])
+            r["last_activity"] = _when(last[r["session"]]) if r["session"] in last else None
     heading = {"team": "Team", "model": "Model", "session": "Session", "day": "Date"}[by]
     columns = [(by, heading)]
     if by != "model":
@@ -149,7 +150,7 @@ def table(columns: list[tuple[str, str]], out: list[dict[str, Any]], title: str)
     return "\n".join(lines)
 
 
-def run(args: argparse.Namespace, db: Path) -> int:
+def run(args: argparse.Namespace, db: str | Path) -> int:
     from metering import store
 
     try:

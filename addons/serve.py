@@ -21,13 +21,14 @@ def build_options(
     host: str,
     port: int,
     stats_port: int,
-    db: Path,
+    db: str | Path,
     threshold: int,
     hosts: str,
     confdir: str | None,
     redirect: str,
     record: str = "",
     prices: str = "",
+    retention_days: int | None = None,
 ) -> dict[str, object]:
     if mode == "reverse":
         if not upstream:
@@ -51,6 +52,8 @@ def build_options(
         "trimline_record": record,
         "trimline_prices": prices,
     }
+    if retention_days is not None:
+        opts["trimline_retention_days"] = retention_days
     if confdir:
         opts["confdir"] = confdir
     return opts

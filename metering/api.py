@@ -9,7 +9,6 @@ the contract test).
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +18,7 @@ from pydantic.json_schema import models_json_schema
 
 from metering import queries, stats
 from metering.queries import BadQuery
+from metering.store import Connection
 
 MAX_N = 1000
 
@@ -98,8 +98,6 @@ class Totals(CallSums):
 
 class BreakdownRow(CallSums):
     key: str | None
-    first_ts: float
-    last_ts: float
 
 
 class Breakdown(Strict):
@@ -309,12 +307,12 @@ def month_budget_usd(budget_rows: list[dict[str, Any]]) -> float | None:
     return float(sum(b["amount"] for b in chosen)) if chosen else None
 
 
-def _totals(conn: sqlite3.Connection, query: dict[str, str]) -> dict[str, Any]:
+def _totals(conn: Connection, query: dict[str, str]) -> dict[str, Any]:
     since, until = _window(query)
     return {**queries.totals(conn, since, until), "since": since, "until": until}
 
 
-def _by(conn: sqlite3.Connection, query: dict[str, str], dimension: str) -> dict[str, Any]:
+def _by(conn: Connection, query: dict[str, str], dimension: str) -> dict[str, Any]:
     since, until = _window(query)
     limit = _int(query, "limit", 1000, 1, 100_000)
     return {
@@ -325,7 +323,7 @@ def _by(conn: sqlite3.Connection, query: dict[str, str], dimension: str) -> dict
     }
 
 
-def _top(conn: sqlite3.Connection, query: dict[str, str]) -> dict[str, Any]:
+def _top(conn: Connection, query: dict[str, str]) -> dict[str, Any]:
     since, until = _window(query)
     n = _int(query, "n", 10, 0, MAX_N)
     return {
@@ -336,7 +334,7 @@ def _top(conn: sqlite3.Connection, query: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _sessions(conn: sqlite3.Connection, query: dict[str, str]) -> dict[str, Any]:
+def _sessions(conn: Connection, query: dict[str, str]) -> dict[str, Any]:
     since, until = _window(query)
     limit = _int(query, "limit", 100, 1, 10_000)
     return {"since": since, "until": until, "sessions": queries.sessions(conn, since, until, limit)}
@@ -346,7 +344,7 @@ class NotFound(LookupError):
     pass
 
 
-def _session(conn: sqlite3.Connection, query: dict[str, str], id: str) -> dict[str, Any]:
+def _session(conn: Connection, query: dict[str, str], id: str) -> dict[str, Any]:
     found = queries.session(conn, id)
     if found is None:
         raise NotFound(f"no session {id!r}")
@@ -354,12 +352,12 @@ def _session(conn: sqlite3.Connection, query: dict[str, str], id: str) -> dict[s
     return found
 
 
-def _spend(conn: sqlite3.Connection, query: dict[str, str]) -> dict[str, Any]:
+def _spend(conn: Connection, query: dict[str, str]) -> dict[str, Any]:
     days = _int(query, "days", 30, 1, 366)
     return queries.spend(conn, days=days, month_budget_usd=month_budget_usd(stats.budgets(conn)))
 
 
-def _stats(conn: sqlite3.Connection, query: dict[str, str]) -> dict[str, Any]:
+def _stats(conn: Connection, query: dict[str, str]) -> dict[str, Any]:
     return stats.stats(conn)
 
 

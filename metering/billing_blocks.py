@@ -8,11 +8,11 @@ active while now is within its five hours and within five hours of its last call
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from typing import Any
 
 from metering.queries import HOUR, rows, where
+from metering.store import Connection
 
 BLOCK_SECONDS = 5 * HOUR
 
@@ -25,7 +25,7 @@ _FIELDS = (
 
 
 def blocks(
-    conn: sqlite3.Connection,
+    conn: Connection,
     since: float | None = None,
     until: float | None = None,
     now: float | None = None,

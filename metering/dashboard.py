@@ -11,13 +11,13 @@ model, session names) is escaped.
 from __future__ import annotations
 
 import calendar
-import sqlite3
 import time
 from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
 from metering import api, queries, stats
+from metering.store import Connection
 
 COLORS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f")
 OTHER_COLOR = "#bab0ac"
@@ -242,7 +242,7 @@ height:10px;margin-right:4px} .empty{color:#777} .alert{color:#a40000} .muted{co
 """
 
 
-def render(conn: sqlite3.Connection, now: float | None = None) -> str:
+def render(conn: Connection, now: float | None = None) -> str:
     now = time.time() if now is None else now
     budget_rows = stats.budgets(conn)
     spend = queries.spend(

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import calendar
 import re
-import sqlite3
 import time
 from datetime import UTC, date, datetime
 from typing import Any
 
-from metering.stats import _CALL_SUMS, _MODEL_CALLS
+from metering.stats import _CALL_SUMS, _MODEL_CALLS, _TOTAL_SUMS
+from metering.store import Connection
 
 DAY = 86400
 HOUR = 3600
@@ -33,6 +33,13 @@ CALL_DIMENSIONS: dict[str, str] = {
     "hour": f"FLOOR(ts / {HOUR})",
 }
 DIMENSIONS = (*CALL_DIMENSIONS, "kind")
+# Dimensions the daily rollups keep (metering/retention.py): over all time these are summed
+# from ``call_totals`` (raw rows + rollups of pruned days); a time window reads raw rows,
+# which cover the retention period.
+ROLLUP_DIMENSIONS: dict[str, str] = {
+    **{k: v for k, v in CALL_DIMENSIONS.items() if k not in ("session", "day", "hour")},
+    "day": "day",
+}
 
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)([mhdw])$")
 _UNITS = {"m": 60, "h": HOUR, "d": DAY, "w": 7 * DAY}
@@ -76,7 +83,7 @@ def hour_key(bucket: float) -> str:
     return datetime.fromtimestamp(int(bucket) * HOUR, UTC).strftime("%Y-%m-%dT%H:00Z")
 
 
-def rows(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+def rows(conn: Connection, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
     cur = conn.execute(sql, params)
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
@@ -97,19 +104,21 @@ def where(
 
 
 def totals(
-    conn: sqlite3.Connection, since: float | None = None, until: float | None = None
+    conn: Connection, since: float | None = None, until: float | None = None
 ) -> dict[str, Any]:
     cond, params = where(since, until)
-    (out,) = rows(
-        conn,
-        f"SELECT {_CALL_SUMS}, MIN(ts) AS first_ts, MAX(ts) AS last_ts FROM calls WHERE {cond}",
-        params,
+    (span,) = rows(
+        conn, f"SELECT MIN(ts) AS first_ts, MAX(ts) AS last_ts FROM calls WHERE {cond}", params
     )
-    return out
+    if since is None and until is None:
+        (out,) = rows(conn, f"SELECT {_TOTAL_SUMS} FROM call_totals WHERE {_MODEL_CALLS}")
+    else:
+        (out,) = rows(conn, f"SELECT {_CALL_SUMS} FROM calls WHERE {cond}", params)
+    return {**out, **span}
 
 
 def breakdown(
-    conn: sqlite3.Connection,
+    conn: Connection,
     dimension: str,
     since: float | None = None,
     until: float | None = None,
@@ -124,12 +133,12 @@ def breakdown(
     cond, params = where(since, until)
     timed = dimension in ("day", "hour")
     order = "key" if timed else "cost_usd DESC, requests DESC"
-    out = rows(
-        conn,
-        f"SELECT {column} AS key, {_CALL_SUMS}, MIN(ts) AS first_ts, MAX(ts) AS last_ts"
-        f" FROM calls WHERE {cond} GROUP BY {column} ORDER BY {order} LIMIT ?",
-        (*params, int(limit)),
-    )
+    if since is None and until is None and dimension in ROLLUP_DIMENSIONS:
+        column = ROLLUP_DIMENSIONS[dimension]
+        sql = f"SELECT {column} AS key, {_TOTAL_SUMS} FROM call_totals WHERE {cond}"
+    else:
+        sql = f"SELECT {column} AS key, {_CALL_SUMS} FROM calls WHERE {cond}"
+    out = rows(conn, f"{sql} GROUP BY {column} ORDER BY {order} LIMIT ?", (*params, int(limit)))
     for r in out:
         if dimension == "day":
             r["key"] = day_key(r["key"])
@@ -139,7 +148,7 @@ def breakdown(
 
 
 def by_kind(
-    conn: sqlite3.Connection, since: float | None = None, until: float | None = None
+    conn: Connection, since: float | None = None, until: float | None = None
 ) -> list[dict[str, Any]]:
     """Compressed blocks per compressor kind. ``saved_usd`` is each call's saving shared
     among its blocks in proportion to the tokens each saved (a call is priced as a whole)."""
@@ -171,7 +180,7 @@ _CALL_COLUMNS = (
 
 
 def top_calls(
-    conn: sqlite3.Connection, n: int = 10, since: float | None = None, until: float | None = None
+    conn: Connection, n: int = 10, since: float | None = None, until: float | None = None
 ) -> list[dict[str, Any]]:
     """The n most expensive priced calls."""
     cond, params = where(since, until)
@@ -202,7 +211,7 @@ def _turns_sql(cond: str) -> str:
 
 
 def sessions(
-    conn: sqlite3.Connection,
+    conn: Connection,
     since: float | None = None,
     until: float | None = None,
     limit: int = 100,
@@ -238,7 +247,7 @@ def sessions(
     return out
 
 
-def session(conn: sqlite3.Connection, session_id: str) -> dict[str, Any] | None:
+def session(conn: Connection, session_id: str) -> dict[str, Any] | None:
     """One session's summary and its turns in order (``context_added``: context tokens
     this turn sent beyond the previous turn's), or None."""
     found = sessions(conn, limit=1, session_id=session_id)
@@ -258,7 +267,7 @@ def session(conn: sqlite3.Connection, session_id: str) -> dict[str, Any] | None:
 
 
 def spend(
-    conn: sqlite3.Connection,
+    conn: Connection,
     *,
     days: int = 30,
     now: float | None = None,
@@ -309,7 +318,7 @@ def spend(
 
 
 def daily_by(
-    conn: sqlite3.Connection, dimension: str, since: float, until: float | None = None
+    conn: Connection, dimension: str, since: float, until: float | None = None
 ) -> list[dict[str, Any]]:
     """Spend per UTC day and value of a call dimension: rows of day, key, cost_usd, requests."""
     column = CALL_DIMENSIONS[dimension]

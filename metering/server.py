@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import orjson
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from metering import access, api, dashboard, stats, store
+from metering import access, api, dashboard, db, stats, store
 from metering.metrics import METRICS
 from metering.queries import BadQuery
 
@@ -33,7 +33,7 @@ class StatsServer:
         token: str | None = None,
     ) -> None:
         access.require_safe_binding(host, token)
-        self.db_path = Path(db_path)
+        self.db_path = db.target(db_path)
         self.live = live
         self.token = token
         METRICS.sources.live = live

@@ -16,6 +16,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.backends import BACKENDS, fresh_store
 from tests.fake_anthropic import FakeAnthropic
 from tests.fake_openai import FakeOpenAI
 from tests.proxy import Proxy, trimline_serve
@@ -24,10 +25,14 @@ from tests.readside_traffic import XSS_TEAM, Expected, make_traffic
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Proxy, Expected]]:
-    tmp = tmp_path_factory.mktemp("readside")
+@pytest.fixture(scope="module", params=BACKENDS)
+def served(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Proxy, Expected]]:
+    """The same calls on SQLite and on PostgreSQL: the queries are shared."""
+    tmp = tmp_path_factory.mktemp(f"readside-{request.param}")
     with (
+        fresh_store(request.param, tmp) as target,
         FakeAnthropic() as fa,
         FakeOpenAI() as fo,
         trimline_serve(
@@ -35,6 +40,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Proxy, Ex
             "--redirect",
             f"api.anthropic.com={fa.url},api.openai.com={fo.url}",
             mode="forward",
+            db=target,
         ) as p,
     ):
         yield p, make_traffic(p, fa, fo)
