@@ -1,4 +1,4 @@
-"""The ``trimline`` command: serve, compress, show, mcp, stats."""
+"""The ``trimline`` command: serve, compress, show, mcp, stats, report."""
 
 from __future__ import annotations
 
@@ -8,11 +8,19 @@ from pathlib import Path
 
 import orjson
 
+from addons import report
 from addons.defaults import DEFAULT_HOSTS, default_db_path
 from compressors import DEFAULT_THRESHOLD, Context, compress
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from metering.access import AccessError, require_safe_binding, resolve_token
+
+    try:
+        require_safe_binding(args.stats_host, resolve_token(args.stats_token))
+    except AccessError as e:
+        print(f"trimline serve: {e}", file=sys.stderr)
+        return 2
     from addons.serve import build_options, serve
     from metering.db import redact
 
@@ -33,10 +41,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         attribution=args.attribution or "",
         retention_days=args.retention_days,
     )
+    opts["trimline_stats_host"] = args.stats_host
+    if args.stats_token:
+        opts["trimline_stats_token"] = args.stats_token
     where = f"reverse proxy for {args.upstream}" if args.mode == "reverse" else "forward proxy"
     print(
         f"trimline: {where} on http://{args.host}:{args.port}, "
-        f"stats on http://127.0.0.1:{args.stats_port}/stats, database {redact(opts['trimline_db'])}",
+        f"stats on http://{args.stats_host}:{args.stats_port}/, database {redact(opts['trimline_db'])}",
         file=sys.stderr,
         flush=True,
     )
@@ -170,6 +181,16 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from metering.db import target
+
+    db = target(args.db) if args.db else default_db_path()
+    if isinstance(db, Path) and not db.exists():
+        print(f"trimline report: no database at {db} yet", file=sys.stderr)
+        return 1
+    return report.run(args, db)
+
+
 def _lines(value: str) -> tuple[int, int]:
     first, _, last = value.partition("-")
     try:
@@ -236,6 +257,15 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="127.0.0.1", help="address the proxy listens on")
     s.add_argument("--port", type=int, default=8080)
     s.add_argument("--stats-port", type=int, default=8081)
+    s.add_argument(
+        "--stats-host",
+        default="127.0.0.1",
+        help="address of the stats API, /metrics and dashboard (beyond loopback: needs a token)",
+    )
+    s.add_argument(
+        "--stats-token",
+        help="bearer token the stats port requires (default $TRIMLINE_STATS_TOKEN)",
+    )
     s.add_argument(
         "--db",
         help="SQLite database (default ~/.trimline/trimline.db, or $TRIMLINE_HOME)"
@@ -331,6 +361,10 @@ def parser() -> argparse.ArgumentParser:
     )
     st.add_argument("--json", action="store_true", help="print the /stats JSON")
     st.set_defaults(func=cmd_stats)
+
+    report.add_parser(
+        sub, "SQLite database (default ~/.trimline/trimline.db) or postgresql:// URL"
+    ).set_defaults(func=cmd_report)
     return p
 
 

@@ -33,6 +33,7 @@ from compressors import DEFAULT_THRESHOLD, Context, Result, compress
 from compressors.base import block_id
 from compressors.tokens import count_tokens
 from metering import retention
+from metering.access import AccessError, require_safe_binding, resolve_token
 from metering.db import redact
 from metering.prices import use_price_file
 from metering.records import BlockRecord, CallRecord, Original
@@ -175,6 +176,13 @@ class Trimline:
             "trimline_stats_host", str, "127.0.0.1", "Address the stats endpoint binds to."
         )
         loader.add_option(
+            "trimline_stats_token",
+            str,
+            "",
+            "Bearer token the stats endpoint requires (needed beyond loopback;"
+            " default $TRIMLINE_STATS_TOKEN).",
+        )
+        loader.add_option(
             "trimline_threshold",
             int,
             DEFAULT_THRESHOLD,
@@ -213,6 +221,13 @@ class Trimline:
         )
 
     def configure(self, updated: set[str]) -> None:
+        if updated & {"trimline_stats_host", "trimline_stats_token"}:
+            try:
+                require_safe_binding(
+                    ctx.options.trimline_stats_host, resolve_token(ctx.options.trimline_stats_token)
+                )
+            except AccessError as e:
+                raise OptionsError(str(e)) from None
         if "trimline_prices" in updated:
             try:
                 use_price_file(ctx.options.trimline_prices or None)
@@ -246,6 +261,7 @@ class Trimline:
                 ctx.options.trimline_stats_host,
                 ctx.options.trimline_stats_port,
                 live=lambda: self.writer.counts() if self.writer else {},
+                token=resolve_token(ctx.options.trimline_stats_token),
             )
             self.stats_server.start()
             log.info(

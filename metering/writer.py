@@ -19,7 +19,7 @@ from pathlib import Path
 import orjson
 
 from compressors.tokens import count_tokens
-from metering import db, retention, store
+from metering import db, metrics, retention, store
 from metering.estimate import request_tokens
 from metering.originals import Originals
 from metering.originals import path_for as originals_path
@@ -156,6 +156,7 @@ class RecordWriter:
         for item in items:
             if isinstance(item, CallRecord):
                 _complete(item)
+                metrics.observe(item)
                 self._pending_calls.append(item)
             elif isinstance(item, Decision):
                 self._pending_decisions.append(item)

@@ -1,0 +1,379 @@
+"""The dashboard at ``GET /`` of the stats port: one HTML page, charts drawn server-side
+as inline SVG, inline CSS, no script and nothing fetched from anywhere.
+
+The views FinOps leads ask for: spend this month against the budget with a linear
+month-end forecast, spend per team per day (stacked), each model's share of spend
+and of calls, what compression saved, the most expensive calls, sessions with their
+context growth, and active alerts. Every string that came from a request (team,
+model, session names) is escaped.
+"""
+
+from __future__ import annotations
+
+import calendar
+import time
+from datetime import UTC, datetime
+from html import escape
+from typing import Any
+
+from metering import api, queries, stats
+from metering.store import Connection
+
+COLORS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f")
+OTHER_COLOR = "#bab0ac"
+TEAM_DAYS = 14
+MAX_TEAMS = 7
+
+
+def usd(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"${value:,.2f}" if abs(value) >= 100 else f"${value:,.4f}"
+
+
+def num(value: int | float | None) -> str:
+    return "–" if value is None else f"{value:,.0f}"
+
+
+def when(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def _label(value: str | None) -> str:
+    return escape(value) if value else "<em>untagged</em>"
+
+
+def spend_chart(spend: dict[str, Any], now: float) -> str:
+    """Cumulative spend this month, the forecast to month end, the budget line."""
+    now_dt = datetime.fromtimestamp(now, UTC)
+    days_in_month = calendar.monthrange(now_dt.year, now_dt.month)[1]
+    month = spend["month"]
+    daily = {d["day"]: d["cost_usd"] for d in spend["days"] if d["day"].startswith(month)}
+    cumulative, total = [], 0.0
+    for day in range(1, now_dt.day + 1):
+        total += daily.get(f"{month}-{day:02d}", 0.0)
+        cumulative.append(total)
+    forecast = spend["forecast_month_end_usd"]
+    budget = spend["month_budget_usd"]
+    top = max([forecast, budget or 0.0, *cumulative, 1e-9]) * 1.1
+    w, h, left, bottom = 760, 260, 70, 30
+    plot_w, plot_h = w - left - 20, h - bottom - 20
+
+    def x(day: float) -> float:
+        return left + (day - 1) / max(1, days_in_month - 1) * plot_w
+
+    def y(value: float) -> float:
+        return 20 + plot_h - value / top * plot_h
+
+    parts = [f'<svg viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="spend">']
+    for i in range(5):
+        value = top * i / 4
+        parts.append(
+            f'<line x1="{left}" x2="{w - 20}" y1="{y(value):.1f}" y2="{y(value):.1f}" class="grid"/>'
+            f'<text x="{left - 6}" y="{y(value) + 4:.1f}" text-anchor="end">{usd(value)}</text>'
+        )
+    for day in (1, 8, 15, 22, days_in_month):
+        anchor = "end" if day == days_in_month else "middle"
+        parts.append(
+            f'<text x="{x(day):.1f}" y="{h - 8}" text-anchor="{anchor}">{month}-{day:02d}</text>'
+        )
+    points = " ".join(f"{x(i + 1):.1f},{y(v):.1f}" for i, v in enumerate(cumulative))
+    parts.append(f'<polyline points="{points}" class="actual"/>')
+    parts.append(
+        f'<circle cx="{x(now_dt.day):.1f}" cy="{y(cumulative[-1]):.1f}" r="4" fill="#4e79a7"/>'
+        f'<text x="{x(now_dt.day) + 6:.1f}" y="{y(cumulative[-1]) - 8:.1f}" class="note">'
+        f"to date {usd(cumulative[-1])}</text>"
+    )
+    parts.append(
+        f'<line x1="{x(now_dt.day):.1f}" y1="{y(cumulative[-1]):.1f}"'
+        f' x2="{x(days_in_month):.1f}" y2="{y(forecast):.1f}" class="forecast"/>'
+        f'<text x="{x(days_in_month) - 4:.1f}" y="{y(forecast) - 6:.1f}" text-anchor="end"'
+        f' class="note">forecast {usd(forecast)}</text>'
+    )
+    if budget is not None:
+        parts.append(
+            f'<line x1="{left}" x2="{w - 20}" y1="{y(budget):.1f}" y2="{y(budget):.1f}"'
+            f' class="budget"/><text x="{left + 4}" y="{y(budget) - 6:.1f}" class="note">'
+            f"budget {usd(budget)}</text>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def daily_chart(spend: dict[str, Any]) -> str:
+    """Spend per day with what compression saved stacked on top (what it would have cost)."""
+    days = spend["days"]
+    top = max([d["cost_usd"] + d["saved_usd"] for d in days] + [1e-9]) * 1.1
+    w, h, left, bottom = 760, 200, 70, 30
+    bar = (w - left - 20) / len(days)
+    plot_h = h - bottom - 20
+    parts = [f'<svg viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="daily">']
+    for i in range(5):
+        value = top * i / 4
+        yy = 20 + plot_h - value / top * plot_h
+        parts.append(
+            f'<line x1="{left}" x2="{w - 20}" y1="{yy:.1f}" y2="{yy:.1f}" class="grid"/>'
+            f'<text x="{left - 6}" y="{yy + 4:.1f}" text-anchor="end">{usd(value)}</text>'
+        )
+    for i, d in enumerate(days):
+        base = 20 + plot_h
+        for value, color, what in (
+            (d["cost_usd"], COLORS[0], "spent"),
+            (d["saved_usd"], "#8cd17d", "saved"),
+        ):
+            height = value / top * plot_h
+            base -= height
+            parts.append(
+                f'<rect x="{left + i * bar + 1:.1f}" y="{base:.1f}" width="{max(1.0, bar - 2):.1f}"'
+                f' height="{height:.1f}" fill="{color}"><title>{d["day"]} {what}'
+                f" {usd(value)}</title></rect>"
+            )
+        if i % 5 == 0 or i == len(days) - 1:
+            parts.append(
+                f'<text x="{left + (i + 0.5) * bar:.1f}" y="{h - 8}" text-anchor="middle">'
+                f"{d['day'][5:]}</text>"
+            )
+    parts.append("</svg>")
+    legend = (
+        f'<span class="key"><i style="background:{COLORS[0]}"></i>spent</span>'
+        '<span class="key"><i style="background:#8cd17d"></i>saved by compression</span>'
+    )
+    return "".join(parts) + f"<p>{legend}</p>"
+
+
+def team_chart(rows: list[dict[str, Any]], days: list[str]) -> tuple[str, str]:
+    """Stacked daily spend per team; the biggest teams by name, the rest as one."""
+    spend: dict[str, float] = {}
+    for r in rows:
+        spend[r["key"] or ""] = spend.get(r["key"] or "", 0.0) + r["cost_usd"]
+    named = sorted(spend, key=lambda k: -spend[k])[:MAX_TEAMS]
+    color = {team: COLORS[i % len(COLORS)] for i, team in enumerate(named)}
+    stacks: dict[str, dict[str, float]] = {d: {} for d in days}
+    for r in rows:
+        team = r["key"] or ""
+        team = team if team in color else "\0other"
+        if r["day"] in stacks:
+            stacks[r["day"]][team] = stacks[r["day"]].get(team, 0.0) + r["cost_usd"]
+    top = max([sum(s.values()) for s in stacks.values()] + [1e-9]) * 1.1
+    w, h, left, bottom = 760, 220, 70, 30
+    bar = (w - left - 20) / len(days)
+    plot_h = h - bottom - 20
+    parts = [f'<svg viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="teams">']
+    for i in range(5):
+        value = top * i / 4
+        yy = 20 + plot_h - value / top * plot_h
+        parts.append(
+            f'<line x1="{left}" x2="{w - 20}" y1="{yy:.1f}" y2="{yy:.1f}" class="grid"/>'
+            f'<text x="{left - 6}" y="{yy + 4:.1f}" text-anchor="end">{usd(value)}</text>'
+        )
+    for i, day in enumerate(days):
+        base = 20 + plot_h
+        for team in [*named, "\0other"]:
+            value = stacks[day].get(team, 0.0)
+            if value <= 0:
+                continue
+            height = value / top * plot_h
+            base -= height
+            name = "other teams" if team == "\0other" else (team or "untagged")
+            parts.append(
+                f'<rect x="{left + i * bar + 2:.1f}" y="{base:.1f}" width="{bar - 4:.1f}"'
+                f' height="{height:.1f}" fill="{color.get(team, OTHER_COLOR)}">'
+                f"<title>{escape(day)} {escape(name)}: {usd(value)}</title></rect>"
+            )
+        if i % 2 == 0 or len(days) <= 7:
+            parts.append(
+                f'<text x="{left + (i + 0.5) * bar:.1f}" y="{h - 8}" text-anchor="middle">'
+                f"{escape(day[5:])}</text>"
+            )
+    parts.append("</svg>")
+    legend = "".join(
+        f'<span class="key"><i style="background:{color[t]}"></i>{_label(t)} {usd(spend[t])}</span>'
+        for t in named
+    )
+    if len(spend) > len(named):
+        rest = sum(v for k, v in spend.items() if k not in color)
+        legend += f'<span class="key"><i style="background:{OTHER_COLOR}"></i>other teams {usd(rest)}</span>'
+    return "".join(parts), legend
+
+
+def model_bars(rows: list[dict[str, Any]]) -> str:
+    """Each model's share of spend beside its share of calls."""
+    cost = sum(r["cost_usd"] for r in rows) or 1e-9
+    calls = sum(r["requests"] for r in rows) or 1
+    out = [
+        '<table class="share"><tr><th>model</th><th>spend</th><th>share of spend</th>'
+        "<th>share of calls</th></tr>"
+    ]
+    for i, r in enumerate(rows[:10]):
+        spend_share = r["cost_usd"] / cost * 100
+        call_share = r["requests"] / calls * 100
+        color = COLORS[i % len(COLORS)]
+        out.append(
+            f"<tr><td>{_label(r['key'])}</td><td class=n>{usd(r['cost_usd'])}</td>"
+            f'<td><svg width="220" height="14"><rect width="{spend_share * 2.2:.1f}" height="14"'
+            f' fill="{color}"/></svg> {spend_share:.1f}%</td>'
+            f'<td><svg width="220" height="14"><rect width="{call_share * 2.2:.1f}" height="14"'
+            f' fill="{OTHER_COLOR}"/></svg> {call_share:.1f}%</td></tr>'
+        )
+    out.append("</table>")
+    return "".join(out)
+
+
+def _table(headers: list[str], body: list[list[str]], empty: str) -> str:
+    if not body:
+        return f'<p class="empty">{escape(empty)}</p>'
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    rows = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in body)
+    return f"<table><tr>{head}</tr>{rows}</table>"
+
+
+CSS = """
+body{font:14px/1.4 system-ui,-apple-system,Segoe UI,sans-serif;margin:24px;color:#222;background:#fafafa}
+h1{font-size:22px;margin:0 0 4px} h2{font-size:16px;margin:0 0 10px}
+section{background:#fff;border:1px solid #ddd;border-radius:6px;padding:14px 18px;margin:0 0 16px}
+.cards{display:flex;gap:12px;flex-wrap:wrap} .card{background:#fff;border:1px solid #ddd;
+border-radius:6px;padding:10px 16px;min-width:150px} .card b{display:block;font-size:20px}
+table{border-collapse:collapse;width:100%} th,td{padding:3px 8px;border-bottom:1px solid #eee;
+text-align:left;white-space:nowrap} td.n{text-align:right;font-variant-numeric:tabular-nums}
+svg text{font-size:11px;fill:#555} .grid{stroke:#eee} .actual{fill:none;stroke:#4e79a7;stroke-width:2.5}
+.forecast{stroke:#4e79a7;stroke-dasharray:6 4;stroke-width:2} .budget{stroke:#e15759;stroke-width:2}
+.note{font-size:12px;fill:#333} .key{margin-right:14px} .key i{display:inline-block;width:10px;
+height:10px;margin-right:4px} .empty{color:#777} .alert{color:#a40000} .muted{color:#777}
+"""
+
+
+def render(conn: Connection, now: float | None = None) -> str:
+    now = time.time() if now is None else now
+    budget_rows = stats.budgets(conn)
+    spend = queries.spend(
+        conn, days=31, now=now, month_budget_usd=api.month_budget_usd(budget_rows)
+    )
+    totals = queries.totals(conn)
+    first_day = int(now // queries.DAY) - TEAM_DAYS + 1
+    days = [queries.day_key(d) for d in range(first_day, first_day + TEAM_DAYS)]
+    team_svg, team_legend = team_chart(
+        queries.daily_by(conn, "team", float(first_day * queries.DAY)), days
+    )
+    models = queries.breakdown(conn, "model", limit=50)
+    kinds = queries.by_kind(conn)
+    top = queries.top_calls(conn, 10, since=now - queries.DAY)
+    recent = queries.sessions(conn, limit=10)
+    active = [a for a in stats.alerts(conn) if a.get("active", True)]
+
+    would_have = totals["cost_usd"] + totals["saved_usd"]
+    saved_share = totals["saved_usd"] / would_have * 100 if would_have else 0.0
+    cards = [
+        ("spend, all time", usd(totals["cost_usd"])),
+        ("month to date", usd(spend["month_to_date_usd"])),
+        ("month-end forecast", usd(spend["forecast_month_end_usd"])),
+        ("saved by compression", usd(totals["saved_usd"])),
+        ("tokens saved", num(totals["tokens_saved"])),
+        ("model calls", num(totals["requests"])),
+    ]
+    budget_line = (
+        f"budget {usd(spend['month_budget_usd'])}"
+        if spend["month_budget_usd"] is not None
+        else "no monthly budget configured"
+    )
+    html = [
+        "<!doctype html><html lang=en><head><meta charset=utf-8>",
+        "<title>Trimline — spend and savings</title>",
+        f"<style>{CSS}</style></head><body>",
+        "<h1>Trimline — spend and savings</h1>",
+        f'<p class="muted">as of {when(now)} UTC · money in US dollars · model calls only</p>',
+        '<div class="cards" id="cards">',
+        *(f'<div class="card">{escape(k)}<b>{v}</b></div>' for k, v in cards),
+        "</div>",
+        '<section id="spend"><h2>Spend this month</h2>',
+        f'<p>month to date <b data-value="{spend["month_to_date_usd"]}">'
+        f"{usd(spend['month_to_date_usd'])}</b> · 7-day average {usd(spend['avg_daily_7d_usd'])}/day"
+        f" · forecast {usd(spend['forecast_month_end_usd'])} · {budget_line}</p>",
+        spend_chart(spend, now),
+        f"<h2>Spend per day, last {len(spend['days'])} days</h2>",
+        daily_chart(spend),
+        "</section>",
+        f'<section id="teams"><h2>Spend per team, last {TEAM_DAYS} days</h2>',
+        team_svg,
+        f"<p>{team_legend}</p></section>",
+        '<section id="models"><h2>Models: share of spend and of calls</h2>',
+        model_bars(models),
+        "</section>",
+        '<section id="savings"><h2>Savings</h2>',
+        f'<p>compression removed <b data-value="{totals["tokens_saved"]}">'
+        f"{num(totals['tokens_saved'])}</b> tokens and saved"
+        f' <b data-value="{totals["saved_usd"]}">{usd(totals["saved_usd"])}</b>'
+        f" ({saved_share:.1f}% of what the calls would have cost), priced as the tokens would"
+        " have been billed (cache reads at the cache-read rate).</p>",
+        _table(
+            ["compressor", "blocks", "tokens before", "tokens after", "tokens saved", "$ saved"],
+            [
+                [
+                    escape(k["key"]),
+                    num(k["blocks"]),
+                    num(k["tokens_before"]),
+                    num(k["tokens_after"]),
+                    num(k["tokens_saved"]),
+                    usd(k["saved_usd"]),
+                ]
+                for k in kinds
+            ],
+            "No tool output compressed yet.",
+        ),
+        "</section>",
+        '<section id="top-calls"><h2>Most expensive calls, last 24 hours</h2>',
+        _table(
+            ["time (UTC)", "team", "model", "session", "context tokens", "output", "cost"],
+            [
+                [
+                    when(c["ts"]),
+                    _label(c["team"]),
+                    escape(c["model"]),
+                    escape(c["session"][:40]),
+                    num(
+                        (c["input_tokens"] or 0)
+                        + (c["cache_creation_input_tokens"] or 0)
+                        + (c["cache_read_input_tokens"] or 0)
+                    ),
+                    num(c["output_tokens"]),
+                    usd(c["cost_usd"]),
+                ]
+                for c in top
+            ],
+            "No priced calls in the last 24 hours.",
+        ),
+        "</section>",
+        '<section id="sessions"><h2>Recent sessions</h2>',
+        _table(
+            ["session", "team", "turns", "context first → last", "growth/turn", "cost", "saved"],
+            [
+                [
+                    escape(s["session"][:40]),
+                    _label(s["team"]),
+                    num(s["turns"]),
+                    f"{num(s['context_first'])} → {num(s['context_last'])}",
+                    num(s["context_growth_per_turn"]),
+                    usd(s["cost_usd"]),
+                    usd(s["saved_usd"]),
+                ]
+                for s in recent
+            ],
+            "No sessions yet.",
+        ),
+        "</section>",
+        '<section id="alerts"><h2>Active alerts</h2>',
+        _table(
+            ["time (UTC)", "kind", "scope", "message"],
+            [
+                [
+                    when(a["ts"]) if a.get("ts") else "–",
+                    escape(str(a.get("kind") or "")),
+                    escape(f"{a.get('scope') or ''} {a.get('name') or ''}".strip()),
+                    f'<span class="alert">{escape(str(a.get("message") or ""))}</span>',
+                ]
+                for a in active
+            ],
+            "No active alerts.",
+        ),
+        "</section></body></html>",
+    ]
+    return "\n".join(html)
