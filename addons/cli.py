@@ -1,4 +1,4 @@
-"""The ``trimline`` command: serve, compress, show, mcp, stats."""
+"""The ``trimline`` command: serve, compress, show, mcp, stats, budgets, alerts."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 import orjson
 
+from addons.budget_cli import add_budget_commands, budget_file
 from addons.defaults import DEFAULT_HOSTS, default_db_path
 from compressors import DEFAULT_THRESHOLD, Context, compress
 
@@ -28,6 +29,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         redirect=args.redirect,
         record=args.record or "",
         prices=args.prices or "",
+        budgets=budget_file(args.budgets),
     )
     where = f"reverse proxy for {args.upstream}" if args.mode == "reverse" else "forward proxy"
     print(
@@ -227,6 +229,11 @@ def parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="TOML of your own prices per model, for models genai-prices does not know",
     )
+    s.add_argument(
+        "--budgets",
+        metavar="FILE",
+        help="TOML of budgets and alert rules (default ~/.trimline/budgets.toml if present)",
+    )
     s.add_argument("--redirect", default="", help=argparse.SUPPRESS)
     s.set_defaults(func=cmd_serve)
 
@@ -259,6 +266,7 @@ def parser() -> argparse.ArgumentParser:
     st.add_argument("--db", help="SQLite database (default ~/.trimline/trimline.db)")
     st.add_argument("--json", action="store_true", help="print the /stats JSON")
     st.set_defaults(func=cmd_stats)
+    add_budget_commands(sub)
     return p
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from metering.records import CallRecord, Decision
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -59,6 +59,37 @@ _MIGRATIONS: dict[int, str] = {
         ts REAL NOT NULL,
         result BLOB NOT NULL
     );
+    """,
+    2: """
+    -- budgets: reservations, alerts, retries and downgrades per call
+    CREATE TABLE budget_reservations (
+        id TEXT PRIMARY KEY,
+        ts REAL NOT NULL,
+        expires REAL NOT NULL,
+        team TEXT,
+        project TEXT,
+        "user" TEXT,
+        usd REAL NOT NULL,
+        tokens INTEGER NOT NULL
+    );
+    CREATE INDEX budget_reservations_ts ON budget_reservations(ts);
+    CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY,
+        ts REAL NOT NULL,
+        kind TEXT NOT NULL,
+        dedupe_key TEXT NOT NULL UNIQUE,
+        subject TEXT NOT NULL,
+        value REAL,
+        threshold REAL,
+        message TEXT NOT NULL,
+        details TEXT
+    );
+    CREATE INDEX alerts_ts ON alerts(ts);
+    ALTER TABLE calls ADD COLUMN retry INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE calls ADD COLUMN requested_model TEXT;
+    CREATE INDEX calls_team_ts ON calls(team, ts);
+    CREATE INDEX calls_project_ts ON calls(project, ts);
+    CREATE INDEX calls_user_ts ON calls("user", ts);
     """,
 }
 
@@ -125,6 +156,8 @@ def _call_row(r: CallRecord) -> dict[str, object]:
         "latency_ms": r.latency_ms,
         "overhead_ms": r.overhead_ms,
         "error": r.error,
+        "retry": int(r.retry),
+        "requested_model": r.requested_model,
     }
 
 
@@ -138,6 +171,9 @@ def write(conn: sqlite3.Connection, records: list[CallRecord]) -> None:
                 tuple(row.values()),
             )
             call_id = cur.lastrowid
+            if r.reservation is not None:
+                # Settled: from now on the call's billed cost counts, not its estimate.
+                conn.execute("DELETE FROM budget_reservations WHERE id = ?", (r.reservation,))
             conn.executemany(
                 "INSERT INTO blocks (call_id, tool, kind, tokens_before, tokens_after, ms, cached)"
                 " VALUES (?,?,?,?,?,?,?)",
