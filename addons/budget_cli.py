@@ -42,9 +42,10 @@ def since(value: str) -> float:
 
 def _open(db_arg: str | None) -> Any:
     from metering import store
+    from metering.db import target
 
-    db = Path(db_arg) if db_arg else default_db_path()
-    if not db.exists():
+    db = target(db_arg) if db_arg else default_db_path()
+    if isinstance(db, Path) and not db.exists():
         print(f"trimline: no database at {db} yet (run `trimline serve` first)", file=sys.stderr)
         return None
     return store.connect(db, readonly=True)
@@ -129,13 +130,13 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 def add_budget_commands(sub: argparse._SubParsersAction) -> None:
     b = sub.add_parser("budgets", help="each budget's spend, limit, burn rate and forecast")
     b.add_argument("--budgets", help="budgets file (default ~/.trimline/budgets.toml)")
-    b.add_argument("--db", help="the proxy's database (default ~/.trimline/trimline.db)")
+    b.add_argument("--db", help="the proxy's database (default ~/.trimline/trimline.db) or URL")
     b.add_argument("--format", choices=["table", "json"], default="table")
     b.set_defaults(func=cmd_budgets)
 
     a = sub.add_parser("alerts", help="budget and anomaly alerts that fired, newest first")
     a.add_argument("--since", type=since, help="24h, 7d, 30m, or an ISO date (default: all)")
     a.add_argument("--limit", type=int, default=500)
-    a.add_argument("--db", help="the proxy's database (default ~/.trimline/trimline.db)")
+    a.add_argument("--db", help="the proxy's database (default ~/.trimline/trimline.db) or URL")
     a.add_argument("--format", choices=["table", "json"], default="table")
     a.set_defaults(func=cmd_alerts)

@@ -15,6 +15,7 @@ from compressors import DEFAULT_THRESHOLD, Context, compress
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from addons.serve import build_options, serve
+    from metering.db import redact
 
     opts = build_options(
         mode=args.mode,
@@ -22,7 +23,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         stats_port=args.stats_port,
-        db=Path(args.db) if args.db else default_db_path(),
+        db=args.db or default_db_path(),
         threshold=args.threshold,
         hosts=args.hosts,
         confdir=args.confdir,
@@ -30,11 +31,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         record=args.record or "",
         prices=args.prices or "",
         budgets=budget_file(args.budgets),
+        retention_days=args.retention_days,
     )
     where = f"reverse proxy for {args.upstream}" if args.mode == "reverse" else "forward proxy"
     print(
         f"trimline: {where} on http://{args.host}:{args.port}, "
-        f"stats on http://127.0.0.1:{args.stats_port}/stats, database {opts['trimline_db']}",
+        f"stats on http://127.0.0.1:{args.stats_port}/stats, database {redact(opts['trimline_db'])}",
         file=sys.stderr,
         flush=True,
     )
@@ -98,9 +100,10 @@ def _numeric(value: str) -> bool:
 
 def cmd_stats(args: argparse.Namespace) -> int:
     from metering import stats, store
+    from metering.db import target
 
-    db = Path(args.db) if args.db else default_db_path()
-    if not db.exists():
+    db = target(args.db) if args.db else default_db_path()
+    if isinstance(db, Path) and not db.exists():
         print(
             f"trimline stats: no database at {db} yet (run `trimline serve` first)", file=sys.stderr
         )
@@ -178,7 +181,7 @@ def _lines(value: str) -> tuple[int, int]:
 def cmd_show(args: argparse.Namespace) -> int:
     from metering.originals import Originals, path_for, select
 
-    path = path_for(Path(args.db) if args.db else default_db_path())
+    path = path_for(args.db or default_db_path())
     text = Originals(path, readonly=True).get(args.id) if path.exists() else None
     if text is None:
         print(f"trimline show: no original {args.id!r} in {path}", file=sys.stderr)
@@ -191,7 +194,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_mcp(args: argparse.Namespace) -> int:
     from addons.mcp import serve_stdio
 
-    return serve_stdio(Path(args.db) if args.db else default_db_path())
+    return serve_stdio(args.db or default_db_path())
 
 
 def parser() -> argparse.ArgumentParser:
@@ -207,7 +210,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=8080)
     s.add_argument("--stats-port", type=int, default=8081)
     s.add_argument(
-        "--db", help="SQLite database (default ~/.trimline/trimline.db, or $TRIMLINE_HOME)"
+        "--db",
+        help="SQLite database (default ~/.trimline/trimline.db, or $TRIMLINE_HOME)"
+        " or a postgresql://user:password@host/database URL",
     )
     s.add_argument(
         "--threshold",
@@ -233,6 +238,12 @@ def parser() -> argparse.ArgumentParser:
         "--budgets",
         metavar="FILE",
         help="TOML of budgets and alert rules (default ~/.trimline/budgets.toml if present)",
+    )
+    s.add_argument(
+        "--retention-days",
+        type=int,
+        help="days raw per-call rows are kept before they are rolled up by day"
+        " (default 90; 0: forever)",
     )
     s.add_argument("--redirect", default="", help=argparse.SUPPRESS)
     s.set_defaults(func=cmd_serve)
@@ -263,7 +274,9 @@ def parser() -> argparse.ArgumentParser:
     m.set_defaults(func=cmd_mcp)
 
     st = sub.add_parser("stats", help="what was sent, billed and saved")
-    st.add_argument("--db", help="SQLite database (default ~/.trimline/trimline.db)")
+    st.add_argument(
+        "--db", help="SQLite database (default ~/.trimline/trimline.db) or postgresql:// URL"
+    )
     st.add_argument("--json", action="store_true", help="print the /stats JSON")
     st.set_defaults(func=cmd_stats)
     add_budget_commands(sub)

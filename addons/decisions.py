@@ -11,8 +11,9 @@ restarts and config changes alike.
 from __future__ import annotations
 
 import hashlib
-import sqlite3
+import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +22,11 @@ import orjson
 import zstandard
 
 from compressors import Context, Elision, Result
+from metering import db
 from metering.records import Decision
+
+log = logging.getLogger(__name__)
+RECONNECT_EVERY = 5.0  # seconds between attempts to reach an unavailable database
 
 
 def decision_key(ctx: Context, text: str) -> bytes:
@@ -66,7 +71,9 @@ class Decisions:
         self.misses = 0
         self._entries: OrderedDict[bytes, Result] = OrderedDict()
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, check_same_thread=False)
+        self.db_path = db.target(db_path)
+        self._conn: db.SqliteConnection | db.PgConnection | None = None
+        self._next_connect = 0.0
 
     def get(self, key: bytes) -> Result | None:
         with self._lock:
@@ -75,9 +82,7 @@ class Decisions:
                 self._entries.move_to_end(key)
                 self.hits += 1
                 return hit
-            row = self._conn.execute(
-                "SELECT result FROM decisions WHERE key = ?", (key,)
-            ).fetchone()
+            row = self._lookup(key)
         if row is None:
             with self._lock:
                 self.misses += 1
@@ -85,6 +90,25 @@ class Decisions:
         result = decode(row[0])
         self._remember(key, result)
         return result
+
+    def _lookup(self, key: bytes) -> tuple[bytes] | None:
+        """The stored decision; None when the database cannot say (an outage is a miss: the
+        block is then compressed afresh, or, if it is history, sent as it came)."""
+        try:
+            if self._conn is None:
+                if time.monotonic() < self._next_connect:
+                    return None
+                self._next_connect = time.monotonic() + RECONNECT_EVERY
+                self._conn = db.connect(self.db_path, readonly=True)
+            return self._conn.execute(
+                "SELECT result FROM decisions WHERE key = ?", (key,)
+            ).fetchone()
+        except db.UNAVAILABLE as e:
+            log.warning("decisions unavailable (%s: %s)", type(e).__name__, e)
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+            return None
 
     def put(self, key: bytes, result: Result) -> Result:
         stored = result if result.changed else left_alone(result)
@@ -103,4 +127,7 @@ class Decisions:
                 self.bytes -= len(old.text)
 
     def close(self) -> None:
-        self._conn.close()
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None

@@ -86,7 +86,7 @@ def _error(ident: Any, code: int, message: str) -> dict[str, Any]:
     return {"jsonrpc": "2.0", "id": ident, "error": {"code": code, "message": message}}
 
 
-def serve_stdio(db_path: Path) -> int:
+def serve_stdio(db_path: str | Path) -> int:
     path = path_for(db_path)
     originals = Originals(path, readonly=True) if path.exists() else None
     for line in sys.stdin.buffer:

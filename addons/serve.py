@@ -21,7 +21,7 @@ def build_options(
     host: str,
     port: int,
     stats_port: int,
-    db: Path,
+    db: str | Path,
     threshold: int,
     hosts: str,
     confdir: str | None,
@@ -29,6 +29,7 @@ def build_options(
     record: str = "",
     prices: str = "",
     budgets: str = "",
+    retention_days: int | None = None,
 ) -> dict[str, object]:
     if mode == "reverse":
         if not upstream:
@@ -53,6 +54,8 @@ def build_options(
         "trimline_prices": prices,
         "trimline_budgets": budgets,
     }
+    if retention_days is not None:
+        opts["trimline_retention_days"] = retention_days
     if confdir:
         opts["confdir"] = confdir
     return opts

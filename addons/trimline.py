@@ -32,7 +32,8 @@ from addons.streams import decode_body, decoder
 from compressors import DEFAULT_THRESHOLD, Context, Result, compress
 from compressors.base import block_id
 from compressors.tokens import count_tokens
-from metering import budgets
+from metering import budgets, retention
+from metering.db import redact
 from metering.prices import use_price_file
 from metering.records import BlockRecord, CallRecord, Original
 from metering.server import StatsServer
@@ -153,7 +154,16 @@ class Trimline:
 
     def load(self, loader: Any) -> None:
         loader.add_option(
-            "trimline_db", str, "", "SQLite database path (default ~/.trimline/trimline.db)."
+            "trimline_db",
+            str,
+            "",
+            "SQLite database path (default ~/.trimline/trimline.db) or postgresql:// URL.",
+        )
+        loader.add_option(
+            "trimline_retention_days",
+            int,
+            retention.DEFAULT_DAYS,
+            "Days raw per-call rows are kept before they are rolled up by day (0: forever).",
         )
         loader.add_option(
             "trimline_stats_port", int, 8081, "Port of the stats endpoint (0: any free port)."
@@ -203,11 +213,16 @@ class Trimline:
                 raise OptionsError(str(e)) from None
         if "trimline_hosts" in updated:
             self.hosts = {h.strip() for h in ctx.options.trimline_hosts.split(",") if h.strip()}
+        if "trimline_retention_days" in updated and self.writer is not None:
+            self.writer.retention_days = ctx.options.trimline_retention_days
         if "trimline_db" in updated or self.writer is None:
             if self.writer is not None:
                 self.writer.close()
                 self.decisions.close()
-            self.writer = RecordWriter(ctx.options.trimline_db or default_db_path())
+            self.writer = RecordWriter(
+                ctx.options.trimline_db or default_db_path(),
+                retention_days=ctx.options.trimline_retention_days,
+            )
             self.decisions = Decisions(self.writer.db_path, self.writer.submit)
         if config is not None or "trimline_db" in updated:
             config = config or self.guard.config
@@ -229,7 +244,7 @@ class Trimline:
                 "trimline: stats on http://%s:%d/stats, database %s",
                 ctx.options.trimline_stats_host,
                 self.stats_server.port,
-                self.writer.db_path,
+                redact(self.writer.db_path),
             )
 
     def done(self) -> None:

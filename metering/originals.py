@@ -16,11 +16,18 @@ from pathlib import Path
 
 import zstandard
 
+from addons.defaults import data_dir
+from metering.db import is_url
+
 MAX_BYTES = 512 << 20
 RETENTION_DAYS = 30
 
 
 def path_for(db_path: str | Path) -> Path:
+    """Beside a SQLite metering database; with a PostgreSQL one, in this machine's Trimline
+    home (originals are only ever read back on the machine that stored them)."""
+    if is_url(db_path):
+        return data_dir() / "originals.db"
     return Path(db_path).with_name("originals.db")
 
 

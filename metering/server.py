@@ -10,7 +10,7 @@ from pathlib import Path
 
 import orjson
 
-from metering import stats, store
+from metering import db, stats, store
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ class StatsServer:
         port: int = 8081,
         live: Callable[[], dict[str, int]] | None = None,
     ) -> None:
-        self.db_path = Path(db_path)
+        self.db_path = db.target(db_path)
         self.live = live
         self.httpd = ThreadingHTTPServer((host, port), self._handler())
         self.httpd.daemon_threads = True

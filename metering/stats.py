@@ -6,9 +6,14 @@ Totals and per-session/per-model figures cover model calls; calls to
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
+from metering.store import Connection
+
+# Per-call figures (sessions) come from the raw rows, which retention prunes; figures
+# that must survive pruning (totals, by model, by team, by kind) are summed over the
+# raw rows plus the daily rollups of pruned days (the ``call_totals`` view; see
+# metering/retention.py for why nothing is counted twice).
 _CALL_SUMS = """
     COUNT(*) AS requests,
     COALESCE(SUM(tokens_before), 0) AS tokens_before,
@@ -26,26 +31,46 @@ _CALL_SUMS = """
     COALESCE(SUM(CASE WHEN error IS NOT NULL THEN 1 ELSE 0 END), 0) AS errors,
     COALESCE(SUM(retry), 0) AS retries
 """
+_TOTAL_SUMS = """
+    COALESCE(SUM(requests), 0) AS requests,
+    COALESCE(SUM(tokens_before), 0) AS tokens_before,
+    COALESCE(SUM(tokens_after), 0) AS tokens_after,
+    COALESCE(SUM(tokens_saved), 0) AS tokens_saved,
+    COALESCE(SUM(input_tokens), 0) AS input_tokens,
+    COALESCE(SUM(output_tokens), 0) AS output_tokens,
+    COALESCE(SUM(cache_creation_input_tokens), 0) AS cache_creation_input_tokens,
+    COALESCE(SUM(cache_read_input_tokens), 0) AS cache_read_input_tokens,
+    COALESCE(SUM(reasoning_tokens), 0) AS reasoning_tokens,
+    COALESCE(SUM(usage_estimated_calls), 0) AS usage_estimated_calls,
+    ROUND(COALESCE(SUM(cost_usd), 0), 6) AS cost_usd,
+    ROUND(COALESCE(SUM(saved_usd), 0), 6) AS saved_usd,
+    COALESCE(SUM(unpriced_calls), 0) AS unpriced_calls,
+    COALESCE(SUM(errors), 0) AS errors
+"""
 _MODEL_CALLS = "endpoint != 'count_tokens'"
 
 
-def _rows(conn: sqlite3.Connection, sql: str) -> list[dict[str, Any]]:
+def _rows(conn: Connection, sql: str) -> list[dict[str, Any]]:
     cur = conn.execute(sql)
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
-def stats(conn: sqlite3.Connection, *, top: int = 50) -> dict[str, Any]:
-    (totals,) = _rows(conn, f"SELECT {_CALL_SUMS} FROM calls WHERE {_MODEL_CALLS}")
+def stats(conn: Connection, *, top: int = 50) -> dict[str, Any]:
+    (totals,) = _rows(conn, f"SELECT {_TOTAL_SUMS} FROM call_totals WHERE {_MODEL_CALLS}")
     (overhead,) = _rows(
         conn,
-        f"SELECT AVG(overhead_ms) AS mean_ms, MAX(overhead_ms) AS max_ms FROM calls WHERE {_MODEL_CALLS}",
+        "SELECT SUM(overhead_ms_sum) AS sum_ms, MAX(overhead_ms_max) AS max_ms"
+        f" FROM call_totals WHERE {_MODEL_CALLS}",
     )
     (counts,) = _rows(
-        conn, "SELECT COUNT(*) AS count_tokens_calls FROM calls WHERE endpoint = 'count_tokens'"
+        conn,
+        "SELECT COALESCE(SUM(requests), 0) AS count_tokens_calls FROM call_totals"
+        " WHERE endpoint = 'count_tokens'",
     )
     totals.update(counts)
-    totals["overhead_ms_mean"] = round(overhead["mean_ms"] or 0.0, 3)
+    mean = (overhead["sum_ms"] or 0.0) / totals["requests"] if totals["requests"] else 0.0
+    totals["overhead_ms_mean"] = round(mean, 3)
     totals["overhead_ms_max"] = round(overhead["max_ms"] or 0.0, 3)
     by_session = _rows(
         conn,
@@ -54,22 +79,26 @@ def stats(conn: sqlite3.Connection, *, top: int = 50) -> dict[str, Any]:
     )
     by_model = _rows(
         conn,
-        f"SELECT provider, model, {_CALL_SUMS} FROM calls WHERE {_MODEL_CALLS}"
+        f"SELECT provider, model, {_TOTAL_SUMS} FROM call_totals WHERE {_MODEL_CALLS}"
         " GROUP BY provider, model ORDER BY requests DESC",
     )
     by_team = _rows(
         conn,
-        f"SELECT team, project, {_CALL_SUMS} FROM calls WHERE {_MODEL_CALLS}"
+        f"SELECT team, project, {_TOTAL_SUMS} FROM call_totals WHERE {_MODEL_CALLS}"
         " GROUP BY team, project ORDER BY cost_usd DESC, requests DESC",
     )
     by_kind = _rows(
         conn,
-        "SELECT b.kind, COUNT(*) AS blocks, SUM(b.tokens_before) AS tokens_before,"
-        " SUM(b.tokens_after) AS tokens_after,"
-        " SUM(b.tokens_before - b.tokens_after) AS tokens_saved,"
-        " ROUND(SUM(b.ms), 3) AS ms, SUM(b.cached) AS cache_hits"
-        " FROM blocks b JOIN calls c ON c.id = b.call_id"
-        f" WHERE c.{_MODEL_CALLS} GROUP BY b.kind ORDER BY tokens_saved DESC",
+        "SELECT kind, SUM(blocks) AS blocks, SUM(tokens_before) AS tokens_before,"
+        " SUM(tokens_after) AS tokens_after,"
+        " SUM(tokens_before - tokens_after) AS tokens_saved,"
+        " ROUND(SUM(ms), 3) AS ms, SUM(cache_hits) AS cache_hits FROM ("
+        " SELECT b.kind, 1 AS blocks, b.tokens_before, b.tokens_after, b.ms,"
+        " b.cached AS cache_hits FROM blocks b JOIN calls c ON c.id = b.call_id"
+        f" WHERE c.{_MODEL_CALLS}"
+        " UNION ALL SELECT kind, blocks, tokens_before, tokens_after, ms, cache_hits"
+        f" FROM daily_kind_rollups WHERE {_MODEL_CALLS}"
+        ") AS k GROUP BY kind ORDER BY tokens_saved DESC",
     )
     return {
         "totals": totals,

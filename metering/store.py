@@ -1,14 +1,22 @@
-"""SQLite storage for call and block records (WAL; schema versioned)."""
+"""Storage for call and block records: SQLite (WAL) or PostgreSQL, schema versioned.
+
+Migrations are written once in SQLite's DDL (types INTEGER, REAL, TEXT, BLOB) and mapped
+to PostgreSQL types when applied there. SQLite counts versions in ``PRAGMA user_version``;
+PostgreSQL in a ``schema_version`` table, under an advisory lock so that replicas starting
+together migrate once.
+"""
 
 from __future__ import annotations
 
-import sqlite3
+import re
 import time
 from pathlib import Path
 
+from metering import db
+from metering.db import PgConnection, SqliteConnection
 from metering.records import CallRecord, Decision
 
-SCHEMA_VERSION = 2
+Connection = SqliteConnection | PgConnection
 
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -23,7 +31,7 @@ _MIGRATIONS: dict[int, str] = {
         status INTEGER NOT NULL,
         team TEXT,
         project TEXT,
-        user TEXT,
+        "user" TEXT,
         environment TEXT,
         feature TEXT,
         tokens_before INTEGER,
@@ -61,6 +69,70 @@ _MIGRATIONS: dict[int, str] = {
     );
     """,
     2: """
+    -- pg: retention. Raw rows past retention move here (metering/retention.py), by day.
+    CREATE TABLE daily_rollups (
+        day INTEGER NOT NULL,
+        provider TEXT NOT NULL,
+        endpoint TEXT NOT NULL,
+        model TEXT NOT NULL,
+        team TEXT,
+        project TEXT,
+        "user" TEXT,
+        environment TEXT,
+        feature TEXT,
+        requests INTEGER NOT NULL,
+        tokens_before INTEGER NOT NULL,
+        tokens_after INTEGER NOT NULL,
+        tokens_saved INTEGER NOT NULL,
+        input_tokens INTEGER NOT NULL,
+        output_tokens INTEGER NOT NULL,
+        cache_creation_input_tokens INTEGER NOT NULL,
+        cache_read_input_tokens INTEGER NOT NULL,
+        reasoning_tokens INTEGER NOT NULL,
+        usage_estimated_calls INTEGER NOT NULL,
+        cost_usd REAL NOT NULL,
+        saved_usd REAL NOT NULL,
+        unpriced_calls INTEGER NOT NULL,
+        errors INTEGER NOT NULL,
+        overhead_ms_sum REAL NOT NULL,
+        overhead_ms_max REAL
+    );
+    CREATE INDEX daily_rollups_day ON daily_rollups(day);
+    CREATE TABLE daily_kind_rollups (
+        day INTEGER NOT NULL,
+        endpoint TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        blocks INTEGER NOT NULL,
+        tokens_before INTEGER NOT NULL,
+        tokens_after INTEGER NOT NULL,
+        ms REAL NOT NULL,
+        cache_hits INTEGER NOT NULL
+    );
+    CREATE INDEX daily_kind_rollups_day ON daily_kind_rollups(day);
+    -- Every call exactly once: a raw row, or its share of a rolled-up day. Sum over this,
+    -- not over calls, for figures that must survive pruning.
+    CREATE VIEW call_totals AS
+    SELECT CAST(FLOOR(ts / 86400) AS INTEGER) AS day, provider, endpoint, model,
+        team, project, "user", environment, feature,
+        1 AS requests,
+        tokens_before, tokens_after, tokens_before - tokens_after AS tokens_saved,
+        input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens,
+        reasoning_tokens,
+        usage_estimated AS usage_estimated_calls,
+        cost_usd, saved_usd,
+        CASE WHEN cost_usd IS NULL AND status = 200 THEN 1 ELSE 0 END AS unpriced_calls,
+        CASE WHEN error IS NOT NULL THEN 1 ELSE 0 END AS errors,
+        overhead_ms AS overhead_ms_sum, overhead_ms AS overhead_ms_max
+    FROM calls
+    UNION ALL
+    SELECT day, provider, endpoint, model, team, project, "user", environment, feature,
+        requests, tokens_before, tokens_after, tokens_saved,
+        input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens,
+        reasoning_tokens, usage_estimated_calls, cost_usd, saved_usd, unpriced_calls, errors,
+        overhead_ms_sum, overhead_ms_max
+    FROM daily_rollups;
+    """,
+    3: """
     -- budgets: reservations, alerts, retries and downgrades per call
     CREATE TABLE budget_reservations (
         id TEXT PRIMARY KEY,
@@ -92,36 +164,79 @@ _MIGRATIONS: dict[int, str] = {
     CREATE INDEX calls_user_ts ON calls("user", ts);
     """,
 }
+SCHEMA_VERSION = max(_MIGRATIONS)
 
 
-def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
-    path = Path(path)
-    if readonly:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-    else:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        migrate(conn)
-    conn.execute("PRAGMA busy_timeout=5000")
+# PostgreSQL lacks ROUND(double precision, integer), which the portable queries use.
+_PG_PRELUDE = """
+CREATE OR REPLACE FUNCTION round(double precision, integer) RETURNS double precision
+    AS 'SELECT round($1::numeric, $2)::double precision' LANGUAGE SQL IMMUTABLE STRICT;
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+"""
+
+_PG_TYPES = [
+    (re.compile(r"\bINTEGER PRIMARY KEY\b"), "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"),
+    (re.compile(r"\bINTEGER\b"), "BIGINT"),
+    (re.compile(r"\bREAL\b"), "DOUBLE PRECISION"),
+    (re.compile(r"\bBLOB\b"), "BYTEA"),
+]
+
+
+def pg_ddl(sql: str) -> str:
+    """A migration's SQLite DDL with PostgreSQL types."""
+    for pattern, replacement in _PG_TYPES:
+        sql = pattern.sub(replacement, sql)
+    return sql
+
+
+def connect(target: str | Path, *, readonly: bool = False) -> Connection:
+    """Opens the store (a file path or a ``postgresql://`` URL); writers migrate it."""
+    conn = db.connect(target, readonly=readonly)
+    if not readonly:
+        if conn.dialect == "sqlite":
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+        try:
+            migrate(conn)
+        except BaseException:
+            conn.close()
+            raise
     return conn
 
 
-def migrate(conn: sqlite3.Connection) -> None:
-    (version,) = conn.execute("PRAGMA user_version").fetchone()
-    for target in range(version + 1, SCHEMA_VERSION + 1):
-        with conn:
-            conn.executescript(_MIGRATIONS[target])
-            conn.execute(f"PRAGMA user_version={target}")
+def schema_version(conn: Connection) -> int:
+    if conn.dialect == "sqlite":
+        return conn.execute("PRAGMA user_version").fetchone()[0]
+    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    return row[0] or 0
 
 
-def write_decisions(conn: sqlite3.Connection, decisions: list[Decision]) -> None:
+def migrate(conn: Connection) -> None:
+    if conn.dialect == "sqlite":
+        (version,) = conn.execute("PRAGMA user_version").fetchone()
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            with conn:
+                conn.executescript(_MIGRATIONS[target])
+                conn.execute(f"PRAGMA user_version={target}")
+        return
+    # One transaction under a lock keyed by schema: a second replica waits, then finds
+    # the work done. DDL is transactional here, so a failed migration leaves nothing half-done.
+    with conn:
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('trimline:' || current_schema()))")
+        conn.executescript(_PG_PRELUDE)
+        version = schema_version(conn)
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            conn.executescript(pg_ddl(_MIGRATIONS[target]))
+            conn.execute("DELETE FROM schema_version")
+            conn.execute("INSERT INTO schema_version (version) VALUES (?)", (target,))
+
+
+def write_decisions(conn: Connection, decisions: list[Decision]) -> None:
     """The first decision for a block wins: a later one must never replace bytes already sent."""
     now = time.time()
     with conn:
         conn.executemany(
-            "INSERT OR IGNORE INTO decisions (key, ts, result) VALUES (?,?,?)",
+            "INSERT INTO decisions (key, ts, result) VALUES (?,?,?) ON CONFLICT DO NOTHING",
             [(d.key, now, d.result) for d in decisions],
         )
 
@@ -161,16 +276,17 @@ def _call_row(r: CallRecord) -> dict[str, object]:
     }
 
 
-def write(conn: sqlite3.Connection, records: list[CallRecord]) -> None:
+def write(conn: Connection, records: list[CallRecord]) -> None:
     """Writes a batch in one transaction."""
     with conn:
         for r in records:
             row = _call_row(r)
-            cur = conn.execute(
-                f"INSERT INTO calls ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+            # Quoted: ``user`` is a reserved word in PostgreSQL.
+            columns = ", ".join(f'"{c}"' for c in row)
+            (call_id,) = conn.execute(
+                f"INSERT INTO calls ({columns}) VALUES ({', '.join('?' * len(row))}) RETURNING id",
                 tuple(row.values()),
-            )
-            call_id = cur.lastrowid
+            ).fetchone()
             if r.reservation is not None:
                 # Settled: from now on the call's billed cost counts, not its estimate.
                 conn.execute("DELETE FROM budget_reservations WHERE id = ?", (r.reservation,))

@@ -19,7 +19,7 @@ from pathlib import Path
 import orjson
 
 from compressors.tokens import count_tokens
-from metering import store
+from metering import db, retention, store
 from metering.estimate import request_tokens
 from metering.originals import Originals
 from metering.originals import path_for as originals_path
@@ -42,10 +42,14 @@ class RecordWriter:
         max_queue: int = 10_000,
         batch: int = 256,
         max_pending: int = 20_000,
+        retention_days: int = 0,
     ) -> None:
-        self.db_path = Path(db_path)
+        self.db_path = db.target(db_path)
         self.batch = batch
         self.max_pending = max_pending
+        # Raw rows older than this many days are rolled up and pruned (0: kept forever).
+        self.retention_days = retention_days
+        self._next_retention = 0.0
         # Call records: written, dropped (queue full, or past the pending bound).
         self.dropped = 0
         self.written = 0
@@ -58,7 +62,13 @@ class RecordWriter:
         self._pending_decisions: deque[Decision] = deque()
         self._retry = RETRY_MIN
         self._next_try = 0.0
-        self._conn = store.connect(self.db_path)
+        self._conn: store.Connection | None = None
+        try:
+            self._conn = store.connect(self.db_path)
+        except db.UNAVAILABLE as e:
+            # A database server that is down at start must not stop the proxy: records are
+            # held back until it answers.
+            log.warning("metering store unavailable at start (%s: %s)", type(e).__name__, e)
         self.originals = Originals(originals_path(self.db_path))
         self._next_prune = 0.0
         self._thread = threading.Thread(target=self._run, name="trimline-writer", daemon=True)
@@ -128,6 +138,9 @@ class RecordWriter:
         timeout = None
         if self._pending_calls or self._pending_decisions:
             timeout = max(0.0, self._next_try - time.monotonic())
+        if self.retention_days > 0:
+            due = max(0.0, self._next_retention - time.monotonic())
+            timeout = due if timeout is None else min(timeout, due)
         try:
             items = [self._queue.get(timeout=timeout)]
         except queue.Empty:
@@ -148,6 +161,7 @@ class RecordWriter:
                 self._pending_decisions.append(item)
         self._bound()
         self._store()
+        self._retain()
         originals = [(i.id, i.text) for i in items if isinstance(i, Original)]
         try:
             if originals:
@@ -215,6 +229,21 @@ class RecordWriter:
             log.warning("metering store available again: held-back records written")
         self._retry = RETRY_MIN
         self._next_try = 0.0
+
+    def _retain(self) -> None:
+        """Rolls up and prunes raw rows past retention, every PRUNE_EVERY seconds, while
+        the store is reachable and nothing waits for it."""
+        if self.retention_days <= 0 or time.monotonic() < self._next_retention:
+            return
+        if self._conn is None or self._pending_calls:
+            self._next_retention = time.monotonic() + RETRY_MAX
+            return
+        self._next_retention = time.monotonic() + PRUNE_EVERY
+        try:
+            retention.prune(self._conn, self.retention_days, time.time())
+        except Exception as e:
+            # The next write finds out whether the store itself is gone.
+            log.warning("retention pass failed (%s: %s): retried later", type(e).__name__, e)
 
     def _drain_before_stop(self) -> None:
         """On shutdown, keep trying for a while; count what still could not be written."""

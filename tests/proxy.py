@@ -39,7 +39,7 @@ def _wait_port(port: int, proc: subprocess.Popen, timeout: float = 30.0) -> None
 class Proxy:
     port: int
     stats_port: int
-    db: Path
+    db: Path | str  # a SQLite file, or a postgresql:// URL
     confdir: Path
     log: Path
     process: subprocess.Popen | None = None
@@ -79,10 +79,18 @@ class Proxy:
 
 @contextmanager
 def trimline_serve(
-    tmp: Path, *extra: str, mode: str = "reverse", upstream: str | None = None
+    tmp: Path,
+    *extra: str,
+    mode: str = "reverse",
+    upstream: str | None = None,
+    db: str | Path | None = None,
+    name: str = "serve",
 ) -> Iterator[Proxy]:
+    """``db``: the store (default a SQLite file in tmp); ``name`` tells replicas' logs apart."""
     port, stats_port = free_port(), free_port()
-    proxy = Proxy(port, stats_port, tmp / "trimline.db", tmp / "mitmproxy", tmp / "serve.log")
+    proxy = Proxy(
+        port, stats_port, db or tmp / "trimline.db", tmp / "mitmproxy", tmp / f"{name}.log"
+    )
     args = [
         sys.executable,
         "-m",

@@ -28,6 +28,7 @@ import pytest
 from metering import store
 from metering.records import CallRecord, Decision, Usage
 from metering.writer import RecordWriter
+from tests.backends import count
 from tests.fake_openai import FakeOpenAI
 from tests.proxy import Proxy, free_port, trimline_serve
 from tests.samples import pytest_log
@@ -503,29 +504,25 @@ def record(i: int) -> CallRecord:
     )
 
 
-def count(db: Path) -> int:
-    return sqlite3.connect(db).execute("SELECT COUNT(*) FROM calls").fetchone()[0]
-
-
 def test_writer_holds_records_back_while_the_store_is_down_and_flushes_them_after(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store_target: str | Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     flaky = FlakyStore(store.write)
     monkeypatch.setattr(store, "write", flaky)
-    writer = RecordWriter(tmp_path / "t.db", max_pending=1000)
+    writer = RecordWriter(store_target, max_pending=1000)
     flaky.down.set()
     for i in range(300):
         writer.submit(record(i))
     writer.flush()
     assert writer.counts()["records_pending"] == 300
     assert writer.counts()["records_dropped"] == 0
-    assert count(tmp_path / "t.db") == 0
+    assert count(store_target) == 0
     flaky.down.clear()
     deadline = time.monotonic() + 10
     while writer.counts()["records_pending"] and time.monotonic() < deadline:
         time.sleep(0.05)
     writer.close()
-    assert count(tmp_path / "t.db") == 300
+    assert count(store_target) == 300
     assert writer.counts() == {
         "records_written": 300,
         "records_pending": 0,
@@ -536,12 +533,12 @@ def test_writer_holds_records_back_while_the_store_is_down_and_flushes_them_afte
 
 
 def test_writer_bounds_what_it_holds_back_and_counts_what_it_drops(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store_target: str | Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     flaky = FlakyStore(store.write)
     monkeypatch.setattr(store, "write", flaky)
     monkeypatch.setattr("metering.writer.STOP_GRACE", 0.5)
-    writer = RecordWriter(tmp_path / "t.db", max_pending=100)
+    writer = RecordWriter(store_target, max_pending=100)
     flaky.down.set()
     for i in range(250):
         writer.submit(record(i))
@@ -554,7 +551,9 @@ def test_writer_bounds_what_it_holds_back_and_counts_what_it_drops(
     assert writer.written + writer.dropped == 250
 
 
-def test_decisions_are_held_back_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_decisions_are_held_back_too(
+    store_target: str | Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     real = store.write_decisions
     down = threading.Event()
 
@@ -564,22 +563,23 @@ def test_decisions_are_held_back_too(tmp_path: Path, monkeypatch: pytest.MonkeyP
         return real(conn, decisions)
 
     monkeypatch.setattr(store, "write_decisions", flaky)
-    writer = RecordWriter(tmp_path / "t.db")
+    writer = RecordWriter(store_target)
     down.set()
     for i in range(20):
         writer.submit(Decision(bytes([i]) * 20, b"x"))
     writer.flush()
     down.clear()
     writer.close()
-    (n,) = sqlite3.connect(tmp_path / "t.db").execute("SELECT COUNT(*) FROM decisions").fetchone()
-    assert n == 20
+    assert count(store_target, "decisions") == 20
 
 
-def test_a_record_that_cannot_be_priced_does_not_stop_the_writer(tmp_path: Path) -> None:
+def test_a_record_that_cannot_be_priced_does_not_stop_the_writer(
+    store_target: str | Path,
+) -> None:
     # An OpenAI-compatible server that reports more cached tokens than prompt tokens gives a
     # negative input count, which the price library refuses: the writer thread used to die on
     # it, and every later record was lost.
-    writer = RecordWriter(tmp_path / "t.db")
+    writer = RecordWriter(store_target)
     bad = record(0)
     bad.usage = Usage(input_tokens=-5, output_tokens=2, cache_read_input_tokens=100)
     writer.submit(bad)
@@ -587,7 +587,7 @@ def test_a_record_that_cannot_be_priced_does_not_stop_the_writer(tmp_path: Path)
         writer.submit(record(i))
     writer.flush()
     writer.close()
-    assert count(tmp_path / "t.db") == 10
+    assert count(store_target) == 10
     assert writer.dropped == 0
 
 

@@ -1,9 +1,8 @@
-"""Records go to SQLite off the request path; /stats sums them."""
+"""Records go to the store (SQLite or PostgreSQL) off the request path; /stats sums them."""
 
 from __future__ import annotations
 
 import random
-import sqlite3
 from pathlib import Path
 
 import orjson
@@ -15,6 +14,7 @@ from metering.prices import cost, saved, use_price_file
 from metering.records import BlockRecord, CallRecord, Usage
 from metering.user_prices import PriceFileError
 from metering.writer import RecordWriter
+from tests.backends import count, query
 
 
 def make_record(rng: random.Random, session: str, endpoint: str = "messages") -> CallRecord:
@@ -40,19 +40,20 @@ def make_record(rng: random.Random, session: str, endpoint: str = "messages") ->
     )
 
 
-def test_writer_and_stats_agree_with_an_independent_sum(tmp_path: Path) -> None:
+def test_writer_and_stats_agree_with_an_independent_sum(store_target: str | Path) -> None:
     rng = random.Random(7)
     records = [make_record(rng, f"s{i % 5}") for i in range(300)]
     records += [make_record(rng, "s0", endpoint="count_tokens") for _ in range(4)]
-    writer = RecordWriter(tmp_path / "t.db", batch=32)
+    writer = RecordWriter(store_target, batch=32)
     for r in records:
         writer.submit(r)
     writer.flush()
     writer.close()
     assert writer.written == len(records) and writer.dropped == 0
 
-    conn = store.connect(tmp_path / "t.db", readonly=True)
+    conn = store.connect(store_target, readonly=True)
     data = stats.stats(conn)
+    conn.close()
     model_calls = [r for r in records if r.endpoint == "messages"]
     t = data["totals"]
     assert t["requests"] == 300
@@ -68,7 +69,7 @@ def test_writer_and_stats_agree_with_an_independent_sum(tmp_path: Path) -> None:
     assert sum(m["requests"] for m in data["by_model"]) == 300
 
 
-def test_writer_estimates_request_size_off_the_request_path(tmp_path: Path) -> None:
+def test_writer_estimates_request_size_off_the_request_path(store_target: str | Path) -> None:
     body = {
         "model": "m",
         "system": "be brief",
@@ -79,33 +80,33 @@ def test_writer_estimates_request_size_off_the_request_path(tmp_path: Path) -> N
     )
     record.request_json = orjson.dumps(body)
     record.blocks = [BlockRecord("Bash", "logs", 400, 100, 1.0, False)]
-    writer = RecordWriter(tmp_path / "t.db")
+    writer = RecordWriter(store_target)
     writer.submit(record)
     writer.close()
-    row = (
-        sqlite3.connect(tmp_path / "t.db")
-        .execute("SELECT tokens_before, tokens_after FROM calls")
-        .fetchone()
-    )
+    (row,) = query(store_target, "SELECT tokens_before, tokens_after FROM calls")
     assert row == (request_tokens(body), request_tokens(body) - 300)
     assert row[0] > 500
 
 
-def test_schema_migrations_are_idempotent(tmp_path: Path) -> None:
-    store.connect(tmp_path / "t.db").close()
-    conn = store.connect(tmp_path / "t.db")
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION
-    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+def test_schema_migrations_are_idempotent(store_target: str | Path) -> None:
+    store.connect(store_target).close()
+    conn = store.connect(store_target)
+    assert store.schema_version(conn) == store.SCHEMA_VERSION
+    if conn.dialect == "sqlite":
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    else:
+        assert conn.execute("SELECT COUNT(*) FROM schema_version").fetchone()[0] == 1
+    conn.close()
 
 
-def test_a_full_queue_counts_what_it_drops(tmp_path: Path) -> None:
-    writer = RecordWriter(tmp_path / "t.db", max_queue=1)
+def test_a_full_queue_counts_what_it_drops(store_target: str | Path) -> None:
+    writer = RecordWriter(store_target, max_queue=1)
     rng = random.Random(1)
     for _ in range(2000):
         writer.submit(make_record(rng, "s"))
     writer.flush()
     writer.close()
-    (n,) = sqlite3.connect(tmp_path / "t.db").execute("SELECT COUNT(*) FROM calls").fetchone()
+    n = count(store_target)
     assert n == writer.written
     assert n + writer.dropped == 2000
 
@@ -139,7 +140,7 @@ def test_unknown_models_and_missing_usage_cost_nothing_known() -> None:
     assert cost("anthropic", "claude-sonnet-4-5", Usage()) is None
 
 
-def test_streamed_calls_are_priced_too(tmp_path: Path) -> None:
+def test_streamed_calls_are_priced_too(store_target: str | Path) -> None:
     record = CallRecord(
         ts=1.0,
         provider="anthropic",
@@ -150,14 +151,14 @@ def test_streamed_calls_are_priced_too(tmp_path: Path) -> None:
         status=200,
         usage=Usage(input_tokens=1000, output_tokens=100),
     )
-    writer = RecordWriter(tmp_path / "t.db")
+    writer = RecordWriter(store_target)
     writer.submit(record)
     writer.close()
-    (value,) = sqlite3.connect(tmp_path / "t.db").execute("SELECT cost_usd FROM calls").fetchone()
+    ((value,),) = query(store_target, "SELECT cost_usd FROM calls")
     assert value == pytest.approx((1000 * 3 + 100 * 15) / 1e6)
 
 
-def test_savings_are_priced_as_they_would_have_been_billed(tmp_path: Path) -> None:
+def test_savings_are_priced_as_they_would_have_been_billed(store_target: str | Path) -> None:
     # One new block (written to the cache this call) and one re-sent from history (read from it).
     record = CallRecord(
         ts=1.0,
@@ -178,10 +179,10 @@ def test_savings_are_priced_as_they_would_have_been_billed(tmp_path: Path) -> No
             BlockRecord("Read", "code", 3000, 1000, 0.1, cached=True),
         ],
     )
-    writer = RecordWriter(tmp_path / "t.db")
+    writer = RecordWriter(store_target)
     writer.submit(record)
     writer.close()
-    (value,) = sqlite3.connect(tmp_path / "t.db").execute("SELECT saved_usd FROM calls").fetchone()
+    ((value,),) = query(store_target, "SELECT saved_usd FROM calls")
     # Sonnet 4.5: cache write $3.75, cache read $0.30 per million.
     assert value == pytest.approx((4000 * 3.75 + 2000 * 0.30) / 1e6)
     # Without caching in the call, both would have been plain input at $3.
