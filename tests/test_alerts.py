@@ -52,8 +52,9 @@ def call(
 
 
 @pytest.fixture
-def conn(tmp_path: Path):
-    c = store.connect(tmp_path / "t.db")
+def conn(store_target: str | Path):
+    """A fresh store, once on SQLite and once on PostgreSQL."""
+    c = store.connect(store_target)
     yield c
     c.close()
 

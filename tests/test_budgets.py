@@ -18,6 +18,7 @@ import anthropic
 import openai
 import pytest
 
+from tests.backends import query
 from tests.fake_anthropic import FakeAnthropic, Usage
 from tests.fake_openai import FakeOpenAI
 from tests.proxy import Proxy, free_port, trimline_serve
@@ -520,11 +521,11 @@ def hammer(urls: list[str], team: str, n: int) -> tuple[int, int]:
     return results.count("ok"), results.count("refused")
 
 
-def settled(db: Path, team: str, answered: int) -> float:
+def settled(db: str | Path, team: str, answered: int) -> float:
     """The team's recorded spend, once all its answered calls are recorded."""
 
     def spend() -> tuple[float, int] | None:
-        ((usd, n),) = rows(
+        ((usd, n),) = query(
             db,
             "SELECT COALESCE(SUM(cost_usd), 0), COUNT(*) FROM calls WHERE team = ? AND status = 200",
             (team,),
@@ -534,31 +535,33 @@ def settled(db: Path, team: str, answered: int) -> float:
     return wait_for(spend, what=f"{answered} records")[0]
 
 
-def test_concurrent_requests_overshoot_by_at_most_one_estimate(tmp_path: Path) -> None:
-    """24 calls at once through one proxy, then through two proxies on one SQLite file."""
+def test_concurrent_requests_overshoot_by_at_most_one_estimate(
+    tmp_path: Path, store_target: str | Path
+) -> None:
+    """24 calls at once through one proxy, then through two proxies sharing the database."""
     limit = 5 * SLOW_CALL_USD
     config = write_budgets(tmp_path / "b.toml", CONCURRENT_BUDGETS.format(usd=limit))
-    db = tmp_path / "shared.db"
+    db = str(store_target)
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     with (
         SlowAnthropic() as fake,
         trimline_serve(
-            tmp_path / "a", "--budgets", str(config), "--db", str(db), upstream=fake.url
+            tmp_path / "a", "--budgets", str(config), "--db", db, upstream=fake.url
         ) as a,
         trimline_serve(
-            tmp_path / "b", "--budgets", str(config), "--db", str(db), upstream=fake.url
+            tmp_path / "b", "--budgets", str(config), "--db", db, upstream=fake.url
         ) as b,
     ):
         for team, urls in (("crowd-one", [a.url]), ("crowd-two", [a.url, b.url])):
             ok, refused = hammer(urls, team, 24)
-            spent = settled(db, team, ok)
+            spent = settled(store_target, team, ok)
             # Checked before it was recorded, all 24 would have gone through (24 × $0.0023).
             # Reserved at admission, the calls let through fit the limit plus one estimate.
             assert refused > 0
             assert spent <= limit + ESTIMATE_USD
             assert ok >= int(limit // ESTIMATE_USD)
-        assert rows(db, "SELECT COUNT(*) FROM budget_reservations") == [(0,)]
+        assert query(store_target, "SELECT COUNT(*) FROM budget_reservations") == [(0,)]
 
 
 # -- a bad file -----------------------------------------------------------------
