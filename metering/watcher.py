@@ -39,6 +39,7 @@ class Watcher:
             self.sinks.append(self.webhook)
         self._queue: queue.Queue[object] = queue.Queue(maxsize=10_000)
         self._conn: Any = None
+        self._failing = False
         self._last_call_id: int | None = None
         self._next_thresholds = 0.0
         self._next_anomalies = time.monotonic() + config.anomalies.interval_s
@@ -68,8 +69,13 @@ class Watcher:
                 break
             try:
                 self._tick(item if isinstance(item, Alert) else None)
+                if self._failing:
+                    self._failing = False
+                    log.warning("alert checks running again")
             except Exception as e:
-                log.warning("alert checks failed (%s: %s); retrying", type(e).__name__, e)
+                if not self._failing:  # said once per outage, not at every tick
+                    self._failing = True
+                    log.warning("alert checks failed (%s: %s); retrying", type(e).__name__, e)
                 if self._conn is not None:
                     with contextlib.suppress(Exception):
                         self._conn.close()
