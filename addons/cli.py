@@ -1,4 +1,4 @@
-"""The ``trimline`` command: serve, compress, show, mcp, stats, report."""
+"""The ``trimline`` command: serve, compress, show, purge, mcp, stats, report, budgets, alerts."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 import orjson
 
 from addons import report
+from addons.budget_cli import add_budget_commands, budget_file
 from addons.defaults import DEFAULT_HOSTS, default_db_path
 from compressors import DEFAULT_THRESHOLD, Context, compress
 
@@ -39,6 +40,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         prices=args.prices or "",
         store_originals=args.store_originals,
         attribution=args.attribution or "",
+        budgets=budget_file(args.budgets),
         retention_days=args.retention_days,
     )
     opts["trimline_stats_host"] = args.stats_host
@@ -309,6 +311,11 @@ def parser() -> argparse.ArgumentParser:
         help="on SIGTERM/Ctrl-C, how long calls in flight may take to finish (default 30)",
     )
     s.add_argument(
+        "--budgets",
+        metavar="FILE",
+        help="TOML of budgets and alert rules (default ~/.trimline/budgets.toml if present)",
+    )
+    s.add_argument(
         "--retention-days",
         type=int,
         help="days raw per-call rows are kept before they are rolled up by day"
@@ -365,6 +372,7 @@ def parser() -> argparse.ArgumentParser:
     report.add_parser(
         sub, "SQLite database (default ~/.trimline/trimline.db) or postgresql:// URL"
     ).set_defaults(func=cmd_report)
+    add_budget_commands(sub)
     return p
 
 

@@ -37,6 +37,7 @@ def build_options(
     prices: str = "",
     store_originals: bool = False,
     attribution: str = "",
+    budgets: str = "",
     retention_days: int | None = None,
 ) -> dict[str, object]:
     if mode == "reverse":
@@ -62,6 +63,7 @@ def build_options(
         "trimline_prices": prices,
         "trimline_store_originals": store_originals,
         "trimline_attribution": attribution,
+        "trimline_budgets": budgets,
     }
     if retention_days is not None:
         opts["trimline_retention_days"] = retention_days

@@ -25,6 +25,7 @@ from mitmproxy.proxy.mode_specs import ReverseMode
 from addons import attribution
 from addons.decisions import Decisions, decision_key
 from addons.defaults import DEFAULT_HOSTS, default_db_path
+from addons.guard import Guard
 from addons.providers import anthropic, openai_chat, openai_responses
 from addons.providers.base import Provider, UsageTap
 from addons.providers.sse import SSEReader
@@ -32,7 +33,7 @@ from addons.streams import decode_body, decoder
 from compressors import DEFAULT_THRESHOLD, Context, Result, compress
 from compressors.base import block_id
 from compressors.tokens import count_tokens
-from metering import retention
+from metering import budgets, retention
 from metering.access import AccessError, require_safe_binding, resolve_token
 from metering.db import redact
 from metering.prices import use_price_file
@@ -150,6 +151,7 @@ class Trimline:
         self.hosts: set[str] = set()
         self.writer: RecordWriter | None = None
         self.stats_server: StatsServer | None = None
+        self.guard: Guard | None = None
         self.bounded_compress = BoundedCompress()
         # API calls between their request hook and their response (or error) hook, so a
         # stopping proxy can let them finish.
@@ -219,6 +221,9 @@ class Trimline:
             COMPRESS_LIMIT_MS,
             "CPU time a compressor may spend on one block before it goes as it came (0: no limit).",
         )
+        loader.add_option(
+            "trimline_budgets", str, "", "TOML file of budgets, alert levels and anomaly rules."
+        )
 
     def configure(self, updated: set[str]) -> None:
         if updated & {"trimline_stats_host", "trimline_stats_token"}:
@@ -227,6 +232,12 @@ class Trimline:
                     ctx.options.trimline_stats_host, resolve_token(ctx.options.trimline_stats_token)
                 )
             except AccessError as e:
+                raise OptionsError(str(e)) from None
+        config = None
+        if "trimline_budgets" in updated or self.guard is None:
+            try:
+                config = budgets.load(ctx.options.trimline_budgets or None)
+            except budgets.BudgetFileError as e:
                 raise OptionsError(str(e)) from None
         if "trimline_prices" in updated:
             try:
@@ -252,6 +263,11 @@ class Trimline:
                 retention_days=ctx.options.trimline_retention_days,
             )
             self.decisions = Decisions(self.writer.db_path, self.writer.submit)
+        if config is not None or "trimline_db" in updated:
+            config = config or self.guard.config
+            if self.guard is not None:
+                self.guard.close()
+            self.guard = Guard(self.writer.db_path, config)
 
     def running(self) -> None:
         count_tokens("warm up")  # loads the tokenizer now, not on the first request
@@ -272,6 +288,9 @@ class Trimline:
             )
 
     def done(self) -> None:
+        if self.guard is not None:
+            self.guard.close()
+            self.guard = None
         if self.stats_server is not None:
             self.stats_server.stop()
             self.stats_server = None
@@ -367,7 +386,10 @@ class Trimline:
             raise ValueError("request body is not a JSON object")
         state.record.request_json = raw
         headers = {k.lower(): v for k, v in flow.request.headers.items()}
-        if self._compress(state, body, headers):
+        changed = self._compress(state, body, headers)
+        if self.guard is not None and self.guard.admit(flow, state.record, body, raw):
+            changed = True
+        if changed and flow.response is None:
             # Untouched bodies go upstream byte-identical; only a change re-serialises.
             flow.request.content = orjson.dumps(body)
 

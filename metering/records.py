@@ -72,6 +72,11 @@ class CallRecord:
     request_json: bytes | None = None
     tokens_before: int | None = None
     tokens_after: int | None = None
+    # Budgets (``addons.guard``): the open reservation this call settles, the same body seen
+    # again within the retry window, the model the agent asked for when a budget changed it.
+    reservation: str | None = None
+    retry: bool = False
+    requested_model: str | None = None
 
     @property
     def tokens_saved_by_blocks(self) -> int:

@@ -28,7 +28,8 @@ _CALL_SUMS = """
     ROUND(COALESCE(SUM(cost_usd), 0), 6) AS cost_usd,
     ROUND(COALESCE(SUM(saved_usd), 0), 6) AS saved_usd,
     COALESCE(SUM(CASE WHEN cost_usd IS NULL AND status = 200 THEN 1 ELSE 0 END), 0) AS unpriced_calls,
-    COALESCE(SUM(CASE WHEN error IS NOT NULL THEN 1 ELSE 0 END), 0) AS errors
+    COALESCE(SUM(CASE WHEN error IS NOT NULL THEN 1 ELSE 0 END), 0) AS errors,
+    COALESCE(SUM(retry), 0) AS retries
 """
 _TOTAL_SUMS = """
     COALESCE(SUM(requests), 0) AS requests,

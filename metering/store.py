@@ -132,6 +132,37 @@ _MIGRATIONS: dict[int, str] = {
         overhead_ms_sum, overhead_ms_max
     FROM daily_rollups;
     """,
+    3: """
+    -- budgets: reservations, alerts, retries and downgrades per call
+    CREATE TABLE budget_reservations (
+        id TEXT PRIMARY KEY,
+        ts REAL NOT NULL,
+        expires REAL NOT NULL,
+        team TEXT,
+        project TEXT,
+        "user" TEXT,
+        usd REAL NOT NULL,
+        tokens INTEGER NOT NULL
+    );
+    CREATE INDEX budget_reservations_ts ON budget_reservations(ts);
+    CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY,
+        ts REAL NOT NULL,
+        kind TEXT NOT NULL,
+        dedupe_key TEXT NOT NULL UNIQUE,
+        subject TEXT NOT NULL,
+        value REAL,
+        threshold REAL,
+        message TEXT NOT NULL,
+        details TEXT
+    );
+    CREATE INDEX alerts_ts ON alerts(ts);
+    ALTER TABLE calls ADD COLUMN retry INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE calls ADD COLUMN requested_model TEXT;
+    CREATE INDEX calls_team_ts ON calls(team, ts);
+    CREATE INDEX calls_project_ts ON calls(project, ts);
+    CREATE INDEX calls_user_ts ON calls("user", ts);
+    """,
 }
 SCHEMA_VERSION = max(_MIGRATIONS)
 
@@ -242,6 +273,8 @@ def _call_row(r: CallRecord) -> dict[str, object]:
         "latency_ms": r.latency_ms,
         "overhead_ms": r.overhead_ms,
         "error": r.error,
+        "retry": int(r.retry),
+        "requested_model": r.requested_model,
     }
 
 
@@ -256,6 +289,9 @@ def write(conn: Connection, records: list[CallRecord]) -> None:
                 f"INSERT INTO calls ({columns}) VALUES ({', '.join('?' * len(row))}) RETURNING id",
                 tuple(row.values()),
             ).fetchone()
+            if r.reservation is not None:
+                # Settled: from now on the call's billed cost counts, not its estimate.
+                conn.execute("DELETE FROM budget_reservations WHERE id = ?", (r.reservation,))
             conn.executemany(
                 "INSERT INTO blocks (call_id, tool, kind, tokens_before, tokens_after, ms, cached)"
                 " VALUES (?,?,?,?,?,?,?)",
