@@ -33,7 +33,7 @@ from addons.streams import decode_body, decoder
 from compressors import DEFAULT_THRESHOLD, Context, Result, compress
 from compressors.base import block_id
 from compressors.tokens import count_tokens
-from metering import budgets, retention
+from metering import budgets, retention, stats
 from metering.access import AccessError, require_safe_binding, resolve_token
 from metering.db import redact
 from metering.prices import use_price_file
@@ -239,6 +239,7 @@ class Trimline:
                 config = budgets.load(ctx.options.trimline_budgets or None)
             except budgets.BudgetFileError as e:
                 raise OptionsError(str(e)) from None
+            stats.use_budgets(config)
         if "trimline_prices" in updated:
             try:
                 use_price_file(ctx.options.trimline_prices or None)

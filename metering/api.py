@@ -42,6 +42,8 @@ class CallSums(Strict):
     saved_usd: float
     unpriced_calls: int
     errors: int
+    # Requests that re-sent a body seen moments before (an agent's retry); raw rows only.
+    retries: int | None = None
 
 
 class LegacyTotals(CallSums):

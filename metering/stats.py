@@ -6,8 +6,12 @@ Totals and per-session/per-model figures cover model calls; calls to
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+from metering.alerts import alerts as stored_alerts
+from metering.budget_status import budgets_status
+from metering.budgets import BudgetFile
 from metering.store import Connection
 
 # Per-call figures (sessions) come from the raw rows, which retention prunes; figures
@@ -121,9 +125,37 @@ def _missing_table(e: Exception) -> bool:
     return "no such table" in text or "undefinedtable" in text or "does not exist" in text
 
 
-def _optional(conn: Connection, sql: str) -> list[dict[str, Any]]:
+# The budgets file the running proxy enforces (``trimline serve --budgets``), for the read side.
+_budget_config: BudgetFile | None = None
+# An alert counts as active for this long after it fired (each fires once per window).
+ACTIVE_SECONDS = 86400.0
+
+
+def use_budgets(config: BudgetFile | None) -> None:
+    global _budget_config
+    _budget_config = config
+
+
+def budgets(conn: Connection, config: BudgetFile | None = None) -> list[dict[str, Any]]:
+    """Budgets with their burn (``metering.budget_status``), plus the read side's names:
+    ``scope`` (team/project/user, joined with "+", or global), ``period``, ``amount``."""
+    config = config or _budget_config
+    if config is None or not config.budget:
+        return []
+    rows = budgets_status(conn, config)
+    for row, budget in zip(rows, config.budget, strict=True):
+        row["scope"] = "+".join(budget.scope) or "global"
+        row["period"] = row["window"]
+        row["amount"] = row["limit"]
+    return rows
+
+
+def alerts(conn: Connection, *, limit: int = 100, now: float | None = None) -> list[dict[str, Any]]:
+    """Alerts, newest first (``metering.alerts``), plus ``name`` (what it is about),
+    ``scope`` (its kind) and ``active`` (fired within the last day)."""
+    now = time.time() if now is None else now
     try:
-        return _rows(conn, sql)
+        rows = stored_alerts(conn, limit=limit)
     except Exception as e:
         if not _missing_table(e):
             raise
@@ -131,16 +163,8 @@ def _optional(conn: Connection, sql: str) -> list[dict[str, Any]]:
         if rollback is not None:
             rollback()  # PostgreSQL: a failed statement aborts the transaction
         return []
-
-
-def budgets(conn: Connection) -> list[dict[str, Any]]:
-    """Budgets with their burn: dicts with ``scope`` (team/project/user/global), ``name``,
-    ``period`` (day/week/month), ``unit`` (usd/tokens), ``amount``, ``spent``,
-    ``remaining``; [] while there is no ``budgets`` table."""
-    return _optional(conn, "SELECT * FROM budgets")
-
-
-def alerts(conn: Connection, *, limit: int = 100) -> list[dict[str, Any]]:
-    """Alerts, newest first: dicts with ``ts``, ``kind``, ``scope``, ``name``,
-    ``message``, ``active``; [] while there is no ``alerts`` table."""
-    return _optional(conn, f"SELECT * FROM alerts ORDER BY ts DESC LIMIT {int(limit)}")
+    for row in rows:
+        row["name"] = row["subject"]
+        row["scope"] = row["kind"]
+        row["active"] = now - row["ts"] < ACTIVE_SECONDS
+    return rows
