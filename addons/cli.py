@@ -28,6 +28,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         redirect=args.redirect,
         record=args.record or "",
         prices=args.prices or "",
+        routing=args.routing or "",
     )
     where = f"reverse proxy for {args.upstream}" if args.mode == "reverse" else "forward proxy"
     print(
@@ -92,6 +93,12 @@ def _fmt(value: object) -> str:
 
 def _numeric(value: str) -> bool:
     return value.replace(",", "").replace(".", "").replace("-", "").isdigit()
+
+
+def cmd_route(args: argparse.Namespace) -> int:
+    from addons.routing.explain import main
+
+    return main(args)
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
@@ -227,6 +234,11 @@ def parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="TOML of your own prices per model, for models genai-prices does not know",
     )
+    s.add_argument(
+        "--routing",
+        metavar="FILE",
+        help="route mechanical turns to a smaller model by these rules ('default': shipped rules)",
+    )
     s.add_argument("--redirect", default="", help=argparse.SUPPRESS)
     s.set_defaults(func=cmd_serve)
 
@@ -254,6 +266,19 @@ def parser() -> argparse.ArgumentParser:
     m = sub.add_parser("mcp", help="an MCP server (stdio) with an expand tool for elided output")
     m.add_argument("--db", help="the proxy's database (default ~/.trimline/trimline.db)")
     m.set_defaults(func=cmd_mcp)
+
+    r = sub.add_parser("route", help="explain the routing decision for a captured request")
+    r.add_argument(
+        "--explain",
+        metavar="REQUEST.json",
+        required=True,
+        help="a request body, or a recorded call (JSON or JSONL)",
+    )
+    r.add_argument("--rules", default="default", help="rules file (default: the shipped rules)")
+    r.add_argument("--line", type=int, help="JSONL: explain this line (1-based; default the last)")
+    r.add_argument("--cold", action="store_true", help="assume nothing is in the prompt cache")
+    r.add_argument("--json", action="store_true", help="print one JSON object")
+    r.set_defaults(func=cmd_route)
 
     st = sub.add_parser("stats", help="what was sent, billed and saved")
     st.add_argument("--db", help="SQLite database (default ~/.trimline/trimline.db)")

@@ -28,6 +28,7 @@ def build_options(
     redirect: str,
     record: str = "",
     prices: str = "",
+    routing: str = "",
 ) -> dict[str, object]:
     if mode == "reverse":
         if not upstream:
@@ -50,6 +51,7 @@ def build_options(
         "trimline_redirect": redirect,
         "trimline_record": record,
         "trimline_prices": prices,
+        "trimline_routing": routing,
     }
     if confdir:
         opts["confdir"] = confdir

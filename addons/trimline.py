@@ -27,6 +27,7 @@ from addons.defaults import DEFAULT_HOSTS, default_db_path
 from addons.providers import anthropic, openai_chat, openai_responses
 from addons.providers.base import Provider, UsageTap
 from addons.providers.sse import SSEReader
+from addons.routing.step import Router
 from addons.streams import decode_body, decoder
 from compressors import DEFAULT_THRESHOLD, Context, Result, compress
 from compressors.base import block_id
@@ -147,8 +148,10 @@ class Trimline:
         self.writer: RecordWriter | None = None
         self.stats_server: StatsServer | None = None
         self.bounded_compress = BoundedCompress()
+        self.router = Router()
 
     def load(self, loader: Any) -> None:
+        self.router.load(loader)
         loader.add_option(
             "trimline_db", str, "", "SQLite database path (default ~/.trimline/trimline.db)."
         )
@@ -184,6 +187,7 @@ class Trimline:
         )
 
     def configure(self, updated: set[str]) -> None:
+        self.router.configure(updated)
         if "trimline_prices" in updated:
             try:
                 use_price_file(ctx.options.trimline_prices or None)
@@ -310,7 +314,12 @@ class Trimline:
             raise ValueError("request body is not a JSON object")
         state.record.request_json = raw
         headers = {k.lower(): v for k, v in flow.request.headers.items()}
-        if self._compress(state, body, headers):
+        compressed = self._compress(state, body, headers)
+        routed = self.router.route(
+            flow, state.provider, state.record.endpoint, state.record, body, headers,
+            None if compressed else raw,
+        )  # fmt: skip
+        if compressed or routed:
             # Untouched bodies go upstream byte-identical; only a change re-serialises.
             flow.request.content = orjson.dumps(body)
 
@@ -454,10 +463,12 @@ class Trimline:
 
         flow.response.stream = tap
 
-    def response(self, flow: http.HTTPFlow) -> None:
+    async def response(self, flow: http.HTTPFlow) -> None:
         state: CallState | None = flow.metadata.pop("trimline", None)
         if state is None or flow.response is None:
             return
+        # A routed call refused by the smaller model is retried on the one asked for.
+        state.tap = await self.router.response(flow, state.provider, state.record) or state.tap
         record = state.record
         response = flow.response
         record.status = response.status_code

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from metering.records import CallRecord, Decision
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -59,6 +59,16 @@ _MIGRATIONS: dict[int, str] = {
         ts REAL NOT NULL,
         result BLOB NOT NULL
     );
+    """,
+    2: """
+    -- routing (issue 7): requested vs routed model, the rule, estimates, counterfactual cost
+    ALTER TABLE calls ADD COLUMN requested_model TEXT;
+    ALTER TABLE calls ADD COLUMN routed_model TEXT;
+    ALTER TABLE calls ADD COLUMN route_rule TEXT;
+    ALTER TABLE calls ADD COLUMN route_est_requested_usd REAL;
+    ALTER TABLE calls ADD COLUMN route_est_routed_usd REAL;
+    ALTER TABLE calls ADD COLUMN counterfactual_usd REAL;
+    ALTER TABLE calls ADD COLUMN fallback INTEGER NOT NULL DEFAULT 0;
     """,
 }
 
@@ -125,6 +135,13 @@ def _call_row(r: CallRecord) -> dict[str, object]:
         "latency_ms": r.latency_ms,
         "overhead_ms": r.overhead_ms,
         "error": r.error,
+        "requested_model": r.requested_model,
+        "routed_model": r.routed_model,
+        "route_rule": r.route_rule,
+        "route_est_requested_usd": r.route_est_requested_usd,
+        "route_est_routed_usd": r.route_est_routed_usd,
+        "counterfactual_usd": r.counterfactual_usd,
+        "fallback": int(r.fallback),
     }
 
 
