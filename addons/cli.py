@@ -133,6 +133,10 @@ def cmd_stats(args: argparse.Namespace) -> int:
         f"\ncount_tokens calls: {totals['count_tokens_calls']:,}   "
         f"Trimline overhead: mean {totals['overhead_ms_mean']} ms, max {totals['overhead_ms_max']} ms"
     )
+    print(
+        f"routing: {totals['routed_calls']:,} call(s) to a smaller model, "
+        f"saved ${totals['routing_saved_usd']:.4f}, {totals['fallbacks']:,} fallback(s)"
+    )
     print("\nBy compressor kind")
     print(
         _table(
