@@ -463,12 +463,22 @@ class Trimline:
 
         flow.response.stream = tap
 
-    async def response(self, flow: http.HTTPFlow) -> None:
+    def response(self, flow: http.HTTPFlow) -> Any:
+        state: CallState | None = flow.metadata.get("trimline")
+        if state is not None and flow.response is not None:
+            fallback = self.router.response(flow, state.provider, state.record)
+            if fallback is not None:  # a routed call was refused: retried on the model asked for
+                return self._after_fallback(flow, state, fallback)
+        return self._response(flow)
+
+    async def _after_fallback(self, flow: http.HTTPFlow, state: CallState, fallback: Any) -> None:
+        state.tap = await fallback or state.tap
+        self._response(flow)
+
+    def _response(self, flow: http.HTTPFlow) -> None:
         state: CallState | None = flow.metadata.pop("trimline", None)
         if state is None or flow.response is None:
             return
-        # A routed call refused by the smaller model is retried on the one asked for.
-        state.tap = await self.router.response(flow, state.provider, state.record) or state.tap
         record = state.record
         response = flow.response
         record.status = response.status_code

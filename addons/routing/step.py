@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -151,26 +152,36 @@ class Router:
 
     # -- response -----------------------------------------------------------
 
-    async def response(
+    def response(
         self, flow: http.HTTPFlow, provider: Provider, record: Any
-    ) -> UsageTap | None:
-        """Falls back to the original model when the routed call was refused, then
-        remembers which model's cache now holds the session's prefix. Returns the usage
-        read from a streamed fallback (the addon would otherwise look for JSON)."""
+    ) -> Coroutine[Any, Any, UsageTap | None] | None:
+        """None when there is nothing to wait for; else the fallback to await (a routed call
+        was refused), which returns the usage read from a streamed fallback (the addon would
+        otherwise look for JSON). Either way, remembers which model's cache now holds the
+        session's prefix."""
         state: RouteState | None = flow.metadata.pop(METADATA_KEY, None)
         if state is None or flow.response is None:
             return None
-        tap = None
         if (
             state.decision.target
             and state.original is not None
             and flow.response.status_code in FALLBACK_STATUSES
         ):
-            tap = await self._fallback(flow, provider, record, state)
+            return self._fallback_then_remember(flow, provider, record, state)
+        self._remember(flow, record, state)
+        return None
+
+    async def _fallback_then_remember(
+        self, flow: http.HTTPFlow, provider: Provider, record: Any, state: RouteState
+    ) -> UsageTap | None:
+        tap = await self._fallback(flow, provider, record, state)
+        self._remember(flow, record, state)
+        return tap
+
+    def _remember(self, flow: http.HTTPFlow, record: Any, state: RouteState) -> None:
         if flow.response is not None and flow.response.status_code < 400:
             f = state.features
             self.memory.remember(f.session, record.model, f.prefix_hashes, f.prefix_tokens)
-        return tap
 
     async def _fallback(
         self, flow: http.HTTPFlow, provider: Provider, record: Any, state: RouteState
