@@ -42,6 +42,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         attribution=args.attribution or "",
         budgets=budget_file(args.budgets),
         retention_days=args.retention_days,
+        routing=args.routing or "",
     )
     opts["trimline_stats_host"] = args.stats_host
     if args.stats_token:
@@ -111,6 +112,12 @@ def _numeric(value: str) -> bool:
     return value.replace(",", "").replace(".", "").replace("-", "").isdigit()
 
 
+def cmd_route(args: argparse.Namespace) -> int:
+    from addons.routing.explain import main
+
+    return main(args)
+
+
 def cmd_stats(args: argparse.Namespace) -> int:
     from metering import stats, store
     from metering.db import target
@@ -143,6 +150,10 @@ def cmd_stats(args: argparse.Namespace) -> int:
     print(
         f"\ncount_tokens calls: {totals['count_tokens_calls']:,}   "
         f"Trimline overhead: mean {totals['overhead_ms_mean']} ms, max {totals['overhead_ms_max']} ms"
+    )
+    print(
+        f"routing: {totals['routed_calls']:,} call(s) to a smaller model, "
+        f"saved ${totals['routing_saved_usd']:.4f}, {totals['fallbacks']:,} fallback(s)"
     )
     print("\nBy compressor kind")
     print(
@@ -321,6 +332,11 @@ def parser() -> argparse.ArgumentParser:
         help="days raw per-call rows are kept before they are rolled up by day"
         " (default 90; 0: forever)",
     )
+    s.add_argument(
+        "--routing",
+        metavar="FILE",
+        help="route mechanical turns to a smaller model by these rules ('default': shipped rules)",
+    )
     s.add_argument("--redirect", default="", help=argparse.SUPPRESS)
     s.set_defaults(func=cmd_serve)
 
@@ -361,6 +377,19 @@ def parser() -> argparse.ArgumentParser:
     m = sub.add_parser("mcp", help="an MCP server (stdio) with an expand tool for elided output")
     m.add_argument("--db", help="the proxy's database (default ~/.trimline/trimline.db)")
     m.set_defaults(func=cmd_mcp)
+
+    r = sub.add_parser("route", help="explain the routing decision for a captured request")
+    r.add_argument(
+        "--explain",
+        metavar="REQUEST.json",
+        required=True,
+        help="a request body, or a recorded call (JSON or JSONL)",
+    )
+    r.add_argument("--rules", default="default", help="rules file (default: the shipped rules)")
+    r.add_argument("--line", type=int, help="JSONL: explain this line (1-based; default the last)")
+    r.add_argument("--cold", action="store_true", help="assume nothing is in the prompt cache")
+    r.add_argument("--json", action="store_true", help="print one JSON object")
+    r.set_defaults(func=cmd_route)
 
     st = sub.add_parser("stats", help="what was sent, billed and saved")
     st.add_argument(

@@ -39,6 +39,7 @@ def build_options(
     attribution: str = "",
     budgets: str = "",
     retention_days: int | None = None,
+    routing: str = "",
 ) -> dict[str, object]:
     if mode == "reverse":
         if not upstream:
@@ -64,6 +65,7 @@ def build_options(
         "trimline_store_originals": store_originals,
         "trimline_attribution": attribution,
         "trimline_budgets": budgets,
+        "trimline_routing": routing,
     }
     if retention_days is not None:
         opts["trimline_retention_days"] = retention_days

@@ -29,6 +29,7 @@ from addons.guard import Guard
 from addons.providers import anthropic, openai_chat, openai_responses
 from addons.providers.base import Provider, UsageTap
 from addons.providers.sse import SSEReader
+from addons.routing.step import Router
 from addons.streams import decode_body, decoder
 from compressors import DEFAULT_THRESHOLD, Context, Result, compress
 from compressors.base import block_id
@@ -157,8 +158,10 @@ class Trimline:
         # stopping proxy can let them finish.
         self.in_flight = 0
         self.attribution: attribution.AttributionFile | None = None
+        self.router = Router()
 
     def load(self, loader: Any) -> None:
+        self.router.load(loader)
         loader.add_option(
             "trimline_db",
             str,
@@ -240,6 +243,7 @@ class Trimline:
             except budgets.BudgetFileError as e:
                 raise OptionsError(str(e)) from None
             stats.use_budgets(config)
+        self.router.configure(updated)
         if "trimline_prices" in updated:
             try:
                 use_price_file(ctx.options.trimline_prices or None)
@@ -387,10 +391,14 @@ class Trimline:
             raise ValueError("request body is not a JSON object")
         state.record.request_json = raw
         headers = {k.lower(): v for k, v in flow.request.headers.items()}
-        changed = self._compress(state, body, headers)
-        if self.guard is not None and self.guard.admit(flow, state.record, body, raw):
-            changed = True
-        if changed and flow.response is None:
+        compressed = self._compress(state, body, headers)
+        routed = self.router.route(
+            flow, state.provider, state.record.endpoint, state.record, body, headers,
+            None if compressed else raw,
+        )  # fmt: skip
+        # Budgets see the model the call will go to; a refusal answers without going upstream.
+        guarded = self.guard is not None and self.guard.admit(flow, state.record, body, raw)
+        if (compressed or routed or guarded) and flow.response is None:
             # Untouched bodies go upstream byte-identical; only a change re-serialises.
             flow.request.content = orjson.dumps(body)
 
@@ -541,7 +549,19 @@ class Trimline:
 
         flow.response.stream = tap
 
-    def response(self, flow: http.HTTPFlow) -> None:
+    def response(self, flow: http.HTTPFlow) -> Any:
+        state: CallState | None = flow.metadata.get("trimline")
+        if state is not None and flow.response is not None:
+            fallback = self.router.response(flow, state.provider, state.record)
+            if fallback is not None:  # a routed call was refused: retried on the model asked for
+                return self._after_fallback(flow, state, fallback)
+        return self._response(flow)
+
+    async def _after_fallback(self, flow: http.HTTPFlow, state: CallState, fallback: Any) -> None:
+        state.tap = await fallback or state.tap
+        self._response(flow)
+
+    def _response(self, flow: http.HTTPFlow) -> None:
         state: CallState | None = flow.metadata.pop("trimline", None)
         if state is None or flow.response is None:
             return

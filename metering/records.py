@@ -77,6 +77,18 @@ class CallRecord:
     reservation: str | None = None
     retry: bool = False
     requested_model: str | None = None
+    # Routing (addons/routing): the model asked for, the smaller one called instead (None:
+    # not routed), the rule that decided, both estimates, and what the call would have cost
+    # on the model asked for. ``fallback``: the routed call was refused and retried on it.
+    routed_model: str | None = None
+    route_rule: str | None = None
+    route_est_requested_usd: float | None = None
+    route_est_routed_usd: float | None = None
+    route_cached_share: float = (
+        0.0  # of the prompt, likely cached on the model asked for (not stored)
+    )
+    counterfactual_usd: float | None = None
+    fallback: bool = False
 
     @property
     def tokens_saved_by_blocks(self) -> int:

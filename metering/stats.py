@@ -52,6 +52,14 @@ _TOTAL_SUMS = """
     COALESCE(SUM(errors), 0) AS errors
 """
 _MODEL_CALLS = "endpoint != 'count_tokens'"
+# Routing, apart from compression: calls sent to a smaller model, what that saved against
+# the model asked for (fallbacks saved nothing: the original model answered), and fallbacks.
+_ROUTING_SUMS = """
+    COALESCE(SUM(CASE WHEN routed_model IS NOT NULL THEN 1 ELSE 0 END), 0) AS routed_calls,
+    ROUND(COALESCE(SUM(CASE WHEN routed_model IS NOT NULL AND fallback = 0
+        THEN counterfactual_usd - cost_usd END), 0), 6) AS routing_saved_usd,
+    COALESCE(SUM(fallback), 0) AS fallbacks
+"""
 
 
 def _rows(conn: Connection, sql: str) -> list[dict[str, Any]]:
@@ -73,6 +81,8 @@ def stats(conn: Connection, *, top: int = 50) -> dict[str, Any]:
         " WHERE endpoint = 'count_tokens'",
     )
     totals.update(counts)
+    (routing,) = _rows(conn, f"SELECT {_ROUTING_SUMS} FROM calls WHERE {_MODEL_CALLS}")
+    totals.update(routing)
     mean = (overhead["sum_ms"] or 0.0) / totals["requests"] if totals["requests"] else 0.0
     totals["overhead_ms_mean"] = round(mean, 3)
     totals["overhead_ms_max"] = round(overhead["max_ms"] or 0.0, 3)

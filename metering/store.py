@@ -163,6 +163,15 @@ _MIGRATIONS: dict[int, str] = {
     CREATE INDEX calls_project_ts ON calls(project, ts);
     CREATE INDEX calls_user_ts ON calls("user", ts);
     """,
+    4: """
+    -- routing (issue 7): routed model, rule, estimates, counterfactual cost (requested_model: 3)
+    ALTER TABLE calls ADD COLUMN routed_model TEXT;
+    ALTER TABLE calls ADD COLUMN route_rule TEXT;
+    ALTER TABLE calls ADD COLUMN route_est_requested_usd REAL;
+    ALTER TABLE calls ADD COLUMN route_est_routed_usd REAL;
+    ALTER TABLE calls ADD COLUMN counterfactual_usd REAL;
+    ALTER TABLE calls ADD COLUMN fallback INTEGER NOT NULL DEFAULT 0;
+    """,
 }
 SCHEMA_VERSION = max(_MIGRATIONS)
 
@@ -275,6 +284,12 @@ def _call_row(r: CallRecord) -> dict[str, object]:
         "error": r.error,
         "retry": int(r.retry),
         "requested_model": r.requested_model,
+        "routed_model": r.routed_model,
+        "route_rule": r.route_rule,
+        "route_est_requested_usd": r.route_est_requested_usd,
+        "route_est_routed_usd": r.route_est_routed_usd,
+        "counterfactual_usd": r.counterfactual_usd,
+        "fallback": int(r.fallback),
     }
 
 

@@ -25,6 +25,7 @@ from metering.originals import Originals
 from metering.originals import path_for as originals_path
 from metering.prices import cost, saved
 from metering.records import CallRecord, Decision, Original
+from metering.routing import counterfactual
 
 log = logging.getLogger(__name__)
 
@@ -274,6 +275,8 @@ def _complete(r: CallRecord) -> None:
             r.cost_usd = cost(r.provider, r.model, r.usage)
         if r.saved_usd is None and r.blocks:
             r.saved_usd = saved(r.provider, r.model, r.usage, *r.tokens_saved_split())
+        if r.routed_model and r.counterfactual_usd is None:
+            r.counterfactual_usd = counterfactual(r)
     except Exception as e:
         log.warning("no cost for a %s call: %s: %s", r.provider, type(e).__name__, e)
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import gzip
 import json
+import os
 import signal
 import sqlite3
 import ssl
@@ -327,6 +328,8 @@ def test_the_addon_runs_under_plain_mitmdump(fake: FakeAnthropic, tmp_path: Path
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        # This checkout's modules, not those of wherever the package was installed from.
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
     )
     try:
         _wait_port(port, proc)
