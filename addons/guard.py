@@ -20,6 +20,7 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,8 @@ from metering.watcher import Watcher
 log = logging.getLogger("trimline")
 
 _RANK = {"notify": 0, "downgrade": 1, "block": 2}
+# (model, rule) -> True if the call now goes to that model.
+Downgrade = Callable[[str, str], bool]
 _PERIOD = {"day": "daily", "week": "weekly", "month": "monthly"}
 _OUTPUT_LIMITS = ("max_tokens", "max_completion_tokens", "max_output_tokens")
 
@@ -72,10 +75,17 @@ class Guard:
                 self._conn = None
 
     def admit(
-        self, flow: http.HTTPFlow, record: CallRecord, body: dict[str, Any], raw: bytes
+        self,
+        flow: http.HTTPFlow,
+        record: CallRecord,
+        body: dict[str, Any],
+        raw: bytes,
+        downgrade: Downgrade | None = None,
     ) -> bool:
         """Lets the call through, changes its model or answers it (``flow.response``).
-        True if the body was changed."""
+        True if the body was changed. ``downgrade(model, rule)`` moves the call to a cheaper
+        model the way routing does (body adapted, fallback on refusal); without it, only
+        the model field changes."""
         if record.endpoint == "count_tokens":
             return False
         now = time.time()
@@ -89,7 +99,7 @@ class Guard:
         if not budgets:
             return False
         try:
-            return self._budgets(flow, record, body, budgets, now)
+            return self._budgets(flow, record, body, budgets, now, downgrade)
         except Exception as e:  # fail open
             record.error = f"budget check: {type(e).__name__}: {e}"[:500]
             log.warning("trimline: budgets not checked, call let through: %s", record.error)
@@ -152,6 +162,7 @@ class Guard:
         body: dict[str, Any],
         budgets: list[Budget],
         now: float,
+        downgrade: Downgrade | None = None,
     ) -> bool:
         provider, requested = record.provider, record.model
         input_tokens = request_tokens(body)
@@ -194,8 +205,9 @@ class Guard:
         model = verdict.get("model", requested)
         if model == requested:
             return False
-        body["model"] = model
-        record.requested_model, record.model = requested, model
+        if downgrade is None or not downgrade(model, f"budget:{worst.budget.name}"):
+            body["model"] = model
+            record.requested_model, record.model = requested, model
         log.info(
             "trimline: budget %r used up: %s downgraded to %s", worst.budget.name, requested, model
         )

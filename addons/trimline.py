@@ -397,7 +397,22 @@ class Trimline:
             None if compressed else raw,
         )  # fmt: skip
         # Budgets see the model the call will go to; a refusal answers without going upstream.
-        guarded = self.guard is not None and self.guard.admit(flow, state.record, body, raw)
+        guarded = self.guard is not None and self.guard.admit(
+            flow,
+            state.record,
+            body,
+            raw,
+            lambda model, rule: self.router.downgrade(
+                flow,
+                state.provider,
+                state.record.endpoint,
+                state.record,
+                body,
+                headers,
+                model,
+                rule,
+            ),
+        )
         if (compressed or routed or guarded) and flow.response is None:
             # Untouched bodies go upstream byte-identical; only a change re-serialises.
             flow.request.content = orjson.dumps(body)

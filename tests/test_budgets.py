@@ -21,6 +21,7 @@ import pytest
 from tests.backends import query
 from tests.fake_anthropic import FakeAnthropic, Usage
 from tests.fake_openai import FakeOpenAI
+from tests.fake_upstream import Reply
 from tests.proxy import Proxy, free_port, trimline_serve
 
 pytestmark = pytest.mark.integration
@@ -121,6 +122,13 @@ usd = 0.001
 action = "downgrade"
 
 [[budget]]
+name = "fallers-weekly"
+team = "fallers"
+window = "week"
+usd = 0.001
+action = "downgrade"
+
+[[budget]]
 name = "watchers-monthly"
 team = "watchers"
 window = "month"
@@ -134,9 +142,21 @@ def hook() -> WebhookReceiver:
     return WebhookReceiver()
 
 
+class RefusingAnthropic(FakeAnthropic):
+    """Answers the models in ``refuse`` with the 400 an unsupported model or parameter gets."""
+
+    refuse: frozenset[str] | set[str] = frozenset()
+
+    def answer(self, path: str, request: dict) -> Reply:
+        if request.get("model") in self.refuse:
+            error = {"type": "invalid_request_error", "message": "model not available"}
+            return Reply({"type": "error", "error": error}, status=400)
+        return super().answer(path, request)
+
+
 @pytest.fixture(scope="module")
 def fake():
-    with FakeAnthropic() as f:
+    with RefusingAnthropic() as f:
         yield f
 
 
@@ -229,6 +249,40 @@ def test_a_used_up_downgrade_budget_routes_to_a_smaller_model(
         ("claude-haiku-4-5", SONNET),
         ("claude-haiku-4-5", SONNET),
     ]
+
+
+def test_a_refused_downgrade_falls_back_to_the_model_asked_for(
+    proxy: Proxy, fake: RefusingAnthropic
+) -> None:
+    """Budget downgrades go through routing's mechanism: adapted body, fallback on refusal."""
+    c = claude(proxy, "fallers", max_retries=0)
+    ask(c, "first")
+    wait_for(
+        lambda: rows(proxy.db, "SELECT COUNT(*) FROM calls WHERE team = 'fallers'")[0][0] == 1,
+        what="the first call's record",
+    )
+    fake.refuse = {"claude-haiku-4-5"}
+    try:
+        reply = ask(c, "second")
+    finally:
+        fake.refuse = set()
+    assert reply.model == SONNET
+    assert [m.json()["model"] for m in fake.messages()[-2:]] == ["claude-haiku-4-5", SONNET]
+    recorded = wait_for(
+        lambda: (
+            (
+                r := rows(
+                    proxy.db,
+                    "SELECT model, requested_model, route_rule, fallback FROM calls"
+                    " WHERE team = 'fallers' ORDER BY id",
+                )
+            )
+            and len(r) == 2
+            and r
+        ),
+        what="two records",
+    )
+    assert recorded[1] == (SONNET, SONNET, "budget:fallers-weekly", 1)
 
 
 def test_threshold_alerts_fire_once_per_level_and_window(

@@ -150,6 +150,40 @@ class Router:
         record.routed_model = decision.target
         return True
 
+    def downgrade(
+        self,
+        flow: http.HTTPFlow,
+        provider: Provider,
+        endpoint: str,
+        record: Any,
+        body: dict[str, Any],
+        headers: dict[str, str],
+        target: str,
+        rule: str,
+    ) -> bool:
+        """A budget's ``downgrade``: the same adaptation and fallback as a routed call.
+
+        Applies after ``route``; the fallback still goes to the model the agent asked for.
+        """
+        requested = str(record.requested_model or body.get("model") or "")
+        if endpoint not in ROUTED_ENDPOINTS or not requested or target == body.get("model"):
+            return False
+        state: RouteState | None = flow.metadata.get(METADATA_KEY)
+        if state is None:
+            features = compute(
+                provider.name, endpoint, body, headers, provider.tool_blocks(body), record.session
+            )
+            state = RouteState(features, Decision(requested, None, None, ""))
+            flow.metadata[METADATA_KEY] = state
+        if state.original is None:
+            state.original = orjson.dumps(body)
+        state.decision = Decision(requested, target, rule, f"{rule}: budget used up")
+        state.notes = adapt(endpoint, body, target)
+        record.requested_model = requested
+        record.model = record.routed_model = target
+        record.route_rule = rule
+        return True
+
     # -- response -----------------------------------------------------------
 
     def response(
