@@ -39,8 +39,8 @@ class FakeAnthropic(FakeUpstream):
             return Reply(events=self._events(model))
         return Reply(self._message(model))
 
-    def _message(self, model: str) -> dict:
-        u = self.usage
+    def _message(self, model: str, usage: Usage | None = None) -> dict:
+        u = usage or self.usage
         return {
             "id": "msg_fake",
             "type": "message",
@@ -57,8 +57,9 @@ class FakeAnthropic(FakeUpstream):
             },
         }
 
-    def _events(self, model: str) -> list[tuple[str, dict]]:
-        start = self._message(model)
+    def _events(self, model: str, usage: Usage | None = None) -> list[tuple[str, dict]]:
+        u = usage or self.usage
+        start = self._message(model, u)
         start["content"] = []
         start["stop_reason"] = None
         start["usage"] = dict(start["usage"], output_tokens=1)
@@ -89,7 +90,7 @@ class FakeAnthropic(FakeUpstream):
                 {
                     "type": "message_delta",
                     "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                    "usage": {"output_tokens": self.usage.output_tokens},
+                    "usage": {"output_tokens": u.output_tokens},
                 },
             ),
             ("message_stop", {"type": "message_stop"}),
