@@ -48,6 +48,11 @@ class CallSums(Strict):
 
 class LegacyTotals(CallSums):
     count_tokens_calls: int
+    # Routing, apart from compression: calls sent to a smaller model, what that saved
+    # against the model asked for, and routed calls retried on it after a refusal.
+    routed_calls: int | None = None
+    routing_saved_usd: float | None = None
+    fallbacks: int | None = None
     overhead_ms_mean: float
     overhead_ms_max: float
     # From the running proxy's writer (absent when read straight from a database).
