@@ -53,7 +53,8 @@ class Proxy:
         return self.confdir / "mitmproxy-ca-cert.pem"
 
     def stats(self) -> dict:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.stats_port}/stats", timeout=5) as r:
+        # Generous: on a loaded machine with a big database the stats queries take a while.
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.stats_port}/stats", timeout=60) as r:
             return orjson.loads(r.read())
 
     def wait_for_session(self, session: str, n: int = 1, timeout: float = 10.0) -> dict:
