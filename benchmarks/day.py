@@ -529,9 +529,14 @@ def run(scale: float = 1.0, db: str | None = None, out_dir: Path | None = None) 
     checks["circuit breaker refused the loop"] = outcome.broken == LOOP_CALLS - 4
     checks["no other errors"] = not outcome.other_errors
     spend = {b["name"]: b for b in budgets_now}  # type: ignore[union-attr]
-    checks["payments spend held at its limit"] = spend["payments-day"]["spent"] <= limits[
-        "payments"
-    ] + 2 * price(SONNET, normal_usage(200))
+    # Past the cap, at most the calls already admitted when it was reached: one per agent.
+    per_call = price(SONNET, normal_usage(MAX_TOKENS))
+    overshoot = spend["payments-day"]["spent"] - limits["payments"]
+    checks["payments spend held at its limit"] = overshoot <= WORKERS * per_call
+    lines.append(
+        f"payments: ${spend['payments-day']['spent']:.4f} spent of a ${limits['payments']:.4f} "
+        f"budget ({overshoot / per_call:+.1f} calls past it)"
+    )
     checks["dashboard renders budgets and alerts"] = (
         "payments-day" in html and "Active alerts" in html and "spend spike" in html
     )
