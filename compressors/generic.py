@@ -4,7 +4,7 @@ overlong lines, and the middle of very long outputs."""
 from __future__ import annotations
 
 from compressors.base import Context, Plan
-from compressors.text import clean, is_problem, mask
+from compressors.text import clean, mask, problem_lines
 
 KIND = "generic"
 HEAD = 60
@@ -21,13 +21,20 @@ def sniff(text: str, ctx: Context) -> bool:
     return True
 
 
+# Bytes a line's shape ignores (digits and hex), deleted to compare lines cheaply: two
+# lines of one shape are equal without them, so only equal ones need ``mask``.
+_SHAPELESS = b"0123456789abcdef"
+
+
 def compress(text: str, ctx: Context) -> Plan | None:
     source = clean(text)
     lines = source.split("\n")
+    keys = source.encode("utf-8", "surrogatepass").translate(None, _SHAPELESS).split(b"\n")
     keep: set[int] = set()
     notes: dict[int, str] = {}
-    problems: set[int] = set()
+    problems = {i for i in problem_lines(lines) if len(lines[i]) <= LONG_LINE}
     prev_shape: str | None = None
+    prev = -1
     blanks = 0
     for i, line in enumerate(lines):
         if not line.strip():
@@ -36,23 +43,28 @@ def compress(text: str, ctx: Context) -> Plan | None:
                 keep.add(i)
             else:
                 notes.setdefault(i, "blank lines")
-            prev_shape = None
+            prev = -1
             continue
         blanks = 0
-        if is_problem(line) and len(line) <= LONG_LINE:
-            problems.add(i)
+        if i in problems:
             keep.add(i)
-            prev_shape = None
+            prev = -1
             continue
         if len(line) > LONG_LINE:
             notes[i] = f"a line of {len(line):,} characters"
+            prev = -1
+            continue
+        if prev >= 0 and keys[i] == keys[prev]:
+            if prev_shape is None:
+                prev_shape = mask(lines[prev])
+            shape = mask(line)
+            if shape == prev_shape:
+                notes.setdefault(i, "repeats of the line above, numbers aside")
+                continue
+            prev_shape = shape
+        else:
             prev_shape = None
-            continue
-        shape = mask(line)
-        if shape == prev_shape:
-            notes.setdefault(i, "repeats of the line above, numbers aside")
-            continue
-        prev_shape = shape
+        prev = i
         keep.add(i)
     if len(keep) > HEAD + TAIL:
         ordered = sorted(keep)

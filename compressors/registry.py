@@ -3,6 +3,11 @@
 Wraps every compressor in the product's laws: a small block is left alone, an
 error inside a compressor leaves the block alone, and a result that does not
 shrink the block meaningfully is discarded in favour of the original.
+
+Sizes are decided with ``estimate_tokens``: exact counting would cost twice a
+compressor's whole time budget on a large block. A block small enough to count
+in a millisecond or two is still checked exactly, so small blocks never grow
+by a token; large ones are held to a saving margin the estimate cannot miss.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from types import ModuleType
 
 from compressors import code, generic, listing, logs, search, structured, vcs, web
 from compressors.base import Context, Result, render
-from compressors.tokens import count_tokens
+from compressors.tokens import count_tokens, estimate_tokens
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +28,11 @@ DEFAULT_THRESHOLD = 300
 # Below this share of tokens saved, the original is cheaper to keep: it reads
 # better and costs the agent nothing to trust.
 MIN_SAVING = 0.10
+# Under this many characters a block is counted exactly (about 2 ms at most).
+EXACT_CHARS = 20_000
+# Above it, the estimate must show this much more saving: estimates of the dropped lines
+# and of the markers err by a few percent of the block (see ``estimate_tokens``).
+ESTIMATE_MARGIN = 0.05
 
 
 def pick(text: str, ctx: Context) -> ModuleType:
@@ -36,12 +46,17 @@ def pick(text: str, ctx: Context) -> ModuleType:
 
 
 def compress(text: str, ctx: Context, threshold: int = DEFAULT_THRESHOLD) -> Result:
-    """Compress one tool output. Never raises, never returns more tokens than given."""
+    """Compress one tool output. Never raises, never returns more tokens than given.
+
+    ``tokens_before``/``tokens_after`` are exact under ``EXACT_CHARS`` characters and
+    estimates above; reports and metering count exactly off the hot path."""
     # Four characters a token is generous for code and logs: a cheap early exit.
     if len(text) < threshold * 2:
         n = count_tokens(text)
         return Result(text, "small", n, n)
-    before = count_tokens(text)
+    exact = len(text) < EXACT_CHARS
+    measure = count_tokens if exact else estimate_tokens
+    before = measure(text)
     if before < threshold:
         return Result(text, "small", before, before)
     family = pick(text, ctx)
@@ -55,7 +70,8 @@ def compress(text: str, ctx: Context, threshold: int = DEFAULT_THRESHOLD) -> Res
     except Exception:
         log.exception("compressor %s failed; block left as it was", family.KIND)
         return Result(text, "error", before, before)
-    after = count_tokens(out)
-    if not elided or after > before * (1 - MIN_SAVING):
+    after = measure(out)
+    margin = 0.0 if exact else ESTIMATE_MARGIN
+    if not elided or after > before * (1 - MIN_SAVING - margin):
         return Result(text, plan.kind, before, before)
     return Result(out, plan.kind, before, after, elided)
