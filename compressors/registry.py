@@ -13,10 +13,13 @@ by a token; large ones are held to a saving margin the estimate cannot miss.
 from __future__ import annotations
 
 import logging
+from bisect import bisect_right
+from itertools import accumulate
 from types import ModuleType
 
 from compressors import code, generic, listing, logs, search, structured, vcs, web
-from compressors.base import Context, Result, render
+from compressors.base import Context, Plan, Result, render
+from compressors.text import clean, problem_lines
 from compressors.tokens import count_tokens, estimate_tokens
 
 log = logging.getLogger(__name__)
@@ -33,6 +36,36 @@ EXACT_CHARS = 20_000
 # Above it, the estimate must show this much more saving: estimates of the dropped lines
 # and of the markers err by a few percent of the block (see ``estimate_tokens``).
 ESTIMATE_MARGIN = 0.05
+
+
+# A format-aware pass costs up to some 150 ms per MB; beyond this many characters it reads
+# the head of a line-oriented output and the rest is read line by line: its problem lines
+# and its last lines are kept. Tool outputs this large are rare (Claude Code cuts Bash
+# output at 30,000 characters), and the law is well under 50 ms for a megabyte.
+WINDOW_CHARS = 256_000
+WINDOW_TAIL = 40  # lines
+WINDOWED = frozenset({"logs", "listing", "search", "vcs", "web"})
+
+
+def _windowed(family: ModuleType, text: str, ctx: Context) -> Plan | None:
+    lines = text.split("\n")
+    ends = list(accumulate(len(line) + 1 for line in lines))
+    h = bisect_right(ends, WINDOW_CHARS)
+    if h == 0 or h + WINDOW_TAIL >= len(lines):
+        return family.compress(text, ctx)
+    plan = family.compress("\n".join(lines[:h]), ctx)
+    if plan is None:
+        return None
+    rest = lines[h:]
+    if plan.source is not None:
+        rest = clean("\n".join(rest)).split("\n")
+        plan.source = plan.source + "\n" + "\n".join(rest)
+    # The first line after the head is kept, so the head's last run and the rest's stay apart.
+    plan.keep.add(h)
+    plan.keep.update(h + k for k in problem_lines(rest))
+    plan.keep.update(range(len(lines) - WINDOW_TAIL, len(lines)))
+    plan.notes[h + 1] = f"output past the first {WINDOW_CHARS // 1000} KB; problem lines kept"
+    return plan
 
 
 def pick(text: str, ctx: Context) -> ModuleType:
@@ -61,7 +94,10 @@ def compress(text: str, ctx: Context, threshold: int = DEFAULT_THRESHOLD) -> Res
         return Result(text, "small", before, before)
     family = pick(text, ctx)
     try:
-        plan = family.compress(text, ctx)
+        if len(text) > WINDOW_CHARS and family.KIND in WINDOWED:
+            plan = _windowed(family, text, ctx)
+        else:
+            plan = family.compress(text, ctx)
         if plan is None and family is not generic:
             plan = generic.compress(text, ctx)
         if plan is None:

@@ -80,26 +80,23 @@ _PROBLEM_WORDS = (
     "unable to",
     "warning",
 )
-# Letters that IGNORECASE matches to ASCII ones: long s, Kelvin sign, dotted and dotless i.
-_FOLD_TRAPS = "\u017f\u212a\u0130\u0131"
-_TS_CODE = re.compile(r"ts\d{4}")
-_TS_CODE_BYTES = re.compile(rb"ts\d{4}")
 
 
 def problem_lines(lines: list[str]) -> set[int]:
-    """Indices of the lines ``is_problem`` accepts, found without a regex per line: a
-    search per word of the vocabulary over the whole text, then the regex on the few
-    lines that contain one (searching every line costs some 150 ms per MB)."""
+    """Indices of the lines ``is_problem`` accepts, found without a regex per line (that
+    costs some 150 ms per MB): a search per word of the vocabulary over the whole text,
+    then a check of each hit (ASCII text) or the regex on the few lines hit (other text)."""
     text = "\n".join(lines)
-    # UTF-8 with ASCII letters lowered is quick to make and search; text with a letter
-    # that IGNORECASE equates to an ASCII one is casefolded instead. Neither adds or
-    # removes a newline, so line starts still hold.
+    if text.isascii():
+        return _ascii_problem_lines(text.encode().lower(), len(lines))
+    # Lower-cased UTF-8 is quick to make and search; text with a letter IGNORECASE equates
+    # to an ASCII one is casefolded as IGNORECASE would. Neither adds or removes a newline.
     folded: str | bytes
-    if text.isascii() or not any(c in text for c in _FOLD_TRAPS):
-        folded = text.encode("utf-8", "surrogatepass").lower()
+    nl: str | bytes
+    if any(c in text for c in _FOLD_TRAPS):
+        folded, nl = text.casefold(), "\n"
     else:
-        folded = text.casefold()
-    nl: str | bytes = "\n" if isinstance(folded, str) else b"\n"
+        folded, nl = text.encode("utf-8", "surrogatepass").lower(), b"\n"
 
     def word(w: str) -> str | bytes:
         return w if isinstance(folded, str) else w.encode()
@@ -107,7 +104,7 @@ def problem_lines(lines: list[str]) -> set[int]:
     sizes = accumulate(map(len, folded.split(nl)), initial=0)  # type: ignore[arg-type]
     starts = list(map(add, sizes, count()))
     n = len(lines)
-    found: set[int] = set()
+    found: set[int] = {0}
     for w in _PROBLEM_WORDS:
         needle = word(w)
         pos = folded.find(needle)  # type: ignore[arg-type]
@@ -117,17 +114,75 @@ def problem_lines(lines: list[str]) -> set[int]:
             if k + 1 >= n:
                 break
             pos = folded.find(needle, starts[k + 1])  # type: ignore[arg-type]
-    pattern = _TS_CODE if isinstance(folded, str) else _TS_CODE_BYTES
-    for m in pattern.finditer(folded):  # type: ignore[arg-type]
+    ts_code = _TS_CODE if isinstance(folded, str) else _ASCII_TS_CODE
+    for m in ts_code.finditer(folded):  # type: ignore[arg-type]
         found.add(bisect_right(starts, m.start()) - 1)
-    if folded[:1] == word("e"):
-        found.add(0)
     needle = word("\ne")
     pos = folded.find(needle)  # type: ignore[arg-type]
     while pos >= 0:  # lines that start with "E" (and a space, the regex checks)
         found.add(bisect_right(starts, pos))
         pos = folded.find(needle, pos + 1)  # type: ignore[arg-type]
     return {k for k in found if k < n and ERROR_RE.search(lines[k]) is not None}
+
+
+# Letters that IGNORECASE matches to ASCII ones: long s, Kelvin sign, dotted and dotless i.
+_FOLD_TRAPS = "\u017f\u212a\u0130\u0131"
+_TS_CODE = re.compile(r"ts\d{4}")
+# For lower-cased ASCII: what may follow each word of the vocabulary where ERROR_RE matches
+# (a word boundary before it is checked apart). Same matches as ERROR_RE on ASCII text.
+_ASCII_TAILS = {
+    w.encode(): re.compile(tail.encode())
+    for w, tail in (
+        ("error", r"errors?\b|error\[e\d+\]"),
+        ("fatal", r"fatal\b"),
+        ("fail", r"fail(?:ed|ures?)\b"),
+        ("panic", r"panic(?:ked)?\b"),
+        ("exception", r"exception\b"),
+        ("traceback", r"traceback\b"),
+        ("assert", r"assert(?:ion)?(?:error)?\b"),
+        ("segmentation fault", r"segmentation fault\b"),
+        ("abort", r"abort(?:ed)?\b"),
+        ("denied", r"denied\b"),
+        ("refused", r"refused\b"),
+        ("time", r"timed? ?out\b"),
+        ("not found", r"not found\b"),
+        ("cannot", r"cannot\b"),
+        ("can't", r"can't\b"),
+        ("unable to", r"unable to\b"),
+        ("warning", r"warning\b"),
+    )
+}
+_ASCII_TS_CODE = re.compile(rb"\bts\d{4,5}\b")
+_WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789_")
+# What ``\s`` matches in an ASCII line (str patterns count \x1c-\x1f as space too).
+_ASCII_SPACE = frozenset(b" \t\r\x0b\x0c\x1c\x1d\x1e\x1f")
+
+
+def _ascii_problem_lines(folded: bytes, n: int) -> set[int]:
+    starts = list(map(add, accumulate(map(len, folded.split(b"\n")), initial=0), count()))
+    found: set[int] = set()
+    for w, tail in _ASCII_TAILS.items():
+        pos = folded.find(w)
+        while pos >= 0:
+            k = bisect_right(starts, pos) - 1
+            line_end = starts[k + 1] - 1 if k + 1 < n else len(folded)
+            while 0 <= pos < line_end:
+                if (pos == 0 or folded[pos - 1] not in _WORD_BYTES) and tail.match(folded, pos):
+                    found.add(k)
+                    break
+                pos = folded.find(w, pos + 1, line_end)
+            if k + 1 >= n:
+                break
+            pos = folded.find(w, starts[k + 1])
+    for m in _ASCII_TS_CODE.finditer(folded):
+        found.add(bisect_right(starts, m.start()) - 1)
+    pos = 0 if folded[:1] == b"e" else folded.find(b"\ne")
+    while pos >= 0:
+        at = pos if pos == 0 and folded[:1] == b"e" else pos + 1
+        if folded[at + 1 : at + 2] and folded[at + 1] in _ASCII_SPACE:
+            found.add(bisect_right(starts, at) - 1)
+        pos = folded.find(b"\ne", at)
+    return found
 
 
 # Directories of dependencies, caches and build output: what listings and searches fold.
