@@ -44,7 +44,7 @@ ESTIMATE_MARGIN = 0.05
 # output at 30,000 characters), and the law is well under 50 ms for a megabyte.
 WINDOW_CHARS = 256_000
 WINDOW_TAIL = 40  # lines
-WINDOWED = frozenset({"logs", "listing", "search", "vcs", "web"})
+WINDOWED = frozenset({"logs", "listing", "search", "structured", "vcs", "web"})
 
 
 def _windowed(family: ModuleType, text: str, ctx: Context) -> Plan | None:
