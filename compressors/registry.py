@@ -17,7 +17,7 @@ from bisect import bisect_right
 from itertools import accumulate
 from types import ModuleType
 
-from compressors import code, generic, listing, logs, search, structured, vcs, web
+from compressors import code, generic, listing, logs, search, structured, traces, vcs, web
 from compressors.base import Context, Plan, Result, render
 from compressors.text import clean, problem_lines
 from compressors.tokens import count_tokens, estimate_tokens
@@ -25,7 +25,7 @@ from compressors.tokens import count_tokens, estimate_tokens
 log = logging.getLogger(__name__)
 
 # Order matters only for content sniffing; tool/command claims are unambiguous.
-FAMILIES: tuple[ModuleType, ...] = (code, search, logs, listing, vcs, structured, web)
+FAMILIES: tuple[ModuleType, ...] = (code, search, logs, traces, listing, vcs, structured, web)
 
 DEFAULT_THRESHOLD = 300
 # Below this share of tokens saved, the original is cheaper to keep: it reads
@@ -44,7 +44,7 @@ ESTIMATE_MARGIN = 0.05
 # output at 30,000 characters), and the law is well under 50 ms for a megabyte.
 WINDOW_CHARS = 256_000
 WINDOW_TAIL = 40  # lines
-WINDOWED = frozenset({"logs", "listing", "search", "structured", "vcs", "web"})
+WINDOWED = frozenset({"logs", "listing", "search", "structured", "traces", "vcs", "web"})
 
 
 def _windowed(family: ModuleType, text: str, ctx: Context) -> Plan | None:
@@ -71,6 +71,8 @@ def _windowed(family: ModuleType, text: str, ctx: Context) -> Plan | None:
 def pick(text: str, ctx: Context) -> ModuleType:
     for family in FAMILIES:
         if family.claims(ctx):
+            if family is logs and not logs.sniff(text, ctx) and traces.sniff(text, ctx):
+                return traces  # a program run by a build tool crashed: no test or build output
             return family
     for family in FAMILIES:
         if family.sniff(text, ctx):
