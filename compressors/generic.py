@@ -3,6 +3,8 @@ overlong lines, and the middle of very long outputs."""
 
 from __future__ import annotations
 
+import re
+
 from compressors.base import Context, Plan
 from compressors.text import clean, mask, problem_lines
 
@@ -21,6 +23,23 @@ def sniff(text: str, ctx: Context) -> bool:
     return True
 
 
+# A diagnostic's location under its header (rustc, ruff, miette styles): the header and the
+# location are what an agent acts on, so they outlive the cut of a long output.
+_LOCATION = re.compile(r"\s*(?:-->|,-->|[╭┌]─+\[?)\s*\S+:\d+(?::\d+)?\]?\s*$")
+
+
+def _located(lines: list[str], text: str) -> set[int]:
+    if "-->" not in text and "─" not in text:
+        return set()
+    found: set[int] = set()
+    for i, line in enumerate(lines):
+        if ("-->" in line or "─" in line) and _LOCATION.match(line):
+            found.add(i)
+            if i > 0 and lines[i - 1].strip():
+                found.add(i - 1)
+    return found
+
+
 # Bytes a line's shape ignores (digits and hex), deleted to compare lines cheaply: two
 # lines of one shape are equal without them, so only equal ones need ``mask``.
 _SHAPELESS = b"0123456789abcdef"
@@ -33,6 +52,7 @@ def compress(text: str, ctx: Context) -> Plan | None:
     keep: set[int] = set()
     notes: dict[int, str] = {}
     problems = {i for i in problem_lines(lines) if len(lines[i]) <= LONG_LINE}
+    problems |= {i for i in _located(lines, source) if len(lines[i]) <= LONG_LINE}
     prev_shape: str | None = None
     prev = -1
     blanks = 0

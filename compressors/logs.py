@@ -253,6 +253,8 @@ _SNIFF = re.compile(
     | \s*\S+:\d+:\d+:\ (?:fatal\ error|error|warning):\ .*
     | \S+\(\d+,\d+\):\ error\ TS\d+:.*
     | Found\ \d+\ errors?\ in\ \d+\ files?\ .*
+    | Found\ \d+\ errors?\.(?:\ .*)?
+    | ✖\ \d+\ problems?\ \(\d+\ errors?,\ \d+\ warnings?\)
     | Tests:\s+\d+\ (?:failed|passed).*
     | \s+Compiling\ \S+\ v\d.*
     | \s*(?:Successfully\ installed|Requirement\ already\ satisfied:)\ .*

@@ -13,12 +13,13 @@ by a token; large ones are held to a saving margin the estimate cannot miss.
 from __future__ import annotations
 
 import logging
+import re
 from bisect import bisect_right
 from itertools import accumulate
 from types import ModuleType
 
 from compressors import code, generic, listing, logs, search, structured, traces, vcs, web
-from compressors.base import Context, Plan, Result, render
+from compressors.base import MARKER_PREFIX, Context, Plan, Result, render
 from compressors.text import clean, problem_lines
 from compressors.tokens import count_tokens, estimate_tokens
 
@@ -68,6 +69,15 @@ def _windowed(family: ModuleType, text: str, ctx: Context) -> Plan | None:
     return plan
 
 
+_OWN_MARKER = re.compile(r"^\[trimline\] \d+ lines? elided \(", re.MULTILINE)
+
+
+def already_compressed(text: str) -> bool:
+    """Trimline's own output: its markers' line numbers and ``trimline show`` ids refer to
+    the original, so a second pass would only make them wrong. It is left as it is."""
+    return MARKER_PREFIX in text and _OWN_MARKER.search(text) is not None
+
+
 def pick(text: str, ctx: Context) -> ModuleType:
     for family in FAMILIES:
         if family.claims(ctx):
@@ -94,6 +104,8 @@ def compress(text: str, ctx: Context, threshold: int = DEFAULT_THRESHOLD) -> Res
     before = measure(text)
     if before < threshold:
         return Result(text, "small", before, before)
+    if already_compressed(text):
+        return Result(text, "trimline", before, before)
     family = pick(text, ctx)
     try:
         if len(text) > WINDOW_CHARS and family.KIND in WINDOWED:

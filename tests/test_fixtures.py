@@ -55,6 +55,9 @@ FAMILY_FLOORS = {
     "vcs": 0.15,
     # A crash keeps its exceptions and every project frame with its source line.
     "traces": 0.45,
+    # Type checkers and linters print errors only (mypy --strict: 500 of them), and every
+    # error keeps its line; only ruff's source snippets can go.
+    "lint": 0.10,
 }
 
 
