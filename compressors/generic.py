@@ -28,16 +28,31 @@ def sniff(text: str, ctx: Context) -> bool:
 _LOCATION = re.compile(r"\s*(?:-->|,-->|[╭┌]─+\[?)\s*\S+:\d+(?::\d+)?\]?\s*$")
 
 
-def _located(lines: list[str], text: str) -> set[int]:
+def _located(lines: list[str], text: str) -> tuple[set[int], dict[int, str]]:
+    """Located diagnostics: header and location lines, which stay, and {line: note} for
+    the source snippets of all but the first diagnostic of each code, which go."""
     if "-->" not in text and "─" not in text:
-        return set()
-    found: set[int] = set()
+        return set(), {}
+    heads: set[int] = set()
+    later: dict[int, str] = {}
+    codes: set[str] = set()
+    n = len(lines)
     for i, line in enumerate(lines):
         if ("-->" in line or "─" in line) and _LOCATION.match(line):
-            found.add(i)
-            if i > 0 and lines[i - 1].strip():
-                found.add(i - 1)
-    return found
+            heads.add(i)
+            header = lines[i - 1] if i > 0 else ""
+            if header.strip():
+                heads.add(i - 1)
+            end = i + 1
+            while end < n and lines[end].strip() and end - i <= 400:
+                end += 1
+            code = header.split(" ", 1)[0].rstrip(":")
+            if code not in codes:
+                codes.add(code)
+            elif end > i + 1:
+                for k in range(i + 1, end):
+                    later[k] = f"snippet and help of another {code[:40]}"
+    return heads, later
 
 
 # Bytes a line's shape ignores (digits and hex), deleted to compare lines cheaply: two
@@ -52,7 +67,8 @@ def compress(text: str, ctx: Context) -> Plan | None:
     keep: set[int] = set()
     notes: dict[int, str] = {}
     problems = {i for i in problem_lines(lines) if len(lines[i]) <= LONG_LINE}
-    problems |= {i for i in _located(lines, source) if len(lines[i]) <= LONG_LINE}
+    heads, later = _located(lines, source)
+    problems |= {i for i in heads if len(lines[i]) <= LONG_LINE}
     prev_shape: str | None = None
     prev = -1
     blanks = 0
@@ -68,6 +84,10 @@ def compress(text: str, ctx: Context) -> Plan | None:
         blanks = 0
         if i in problems:
             keep.add(i)
+            prev = -1
+            continue
+        if i in later:
+            notes.setdefault(i, later[i])
             prev = -1
             continue
         if len(line) > LONG_LINE:
