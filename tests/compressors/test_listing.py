@@ -347,9 +347,9 @@ def test_fast_on_a_megabyte() -> None:
     text = "\n".join(lines)
     assert len(text) > 1_000_000
     ctx = bash("tree")
-    start = time.perf_counter()
+    start = time.process_time()
     listing.compress(text, ctx)
-    assert time.perf_counter() - start < 0.5
+    assert time.process_time() - start < 0.5
 
 
 @pytest.mark.parametrize(

@@ -537,6 +537,6 @@ def test_generated_logs_keep_every_failure_line(lines: list[str]) -> None:
 def test_fast_on_a_megabyte() -> None:
     text, ctx, _ = load("pytest_verbose")
     big = text * max(1, 1_000_000 // len(text))
-    start = time.perf_counter()
+    start = time.process_time()
     logs.compress(big, ctx)
-    assert time.perf_counter() - start < 1.0
+    assert time.process_time() - start < 1.0

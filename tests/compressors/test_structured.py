@@ -565,7 +565,7 @@ def test_laws_hold_on_random_input(lines: list[str]) -> None:
 def test_fast_on_a_megabyte() -> None:
     text = pretty({"items": items(6000), "versions": [f"1.{k}.0" for k in range(20000)]})
     assert len(text) > 1_000_000
-    start = time.perf_counter()
+    start = time.process_time()
     plan = structured.compress(text, bash("jq . x.json"))
     assert plan is not None
-    assert time.perf_counter() - start < 1.0
+    assert time.process_time() - start < 1.0

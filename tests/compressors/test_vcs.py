@@ -465,9 +465,9 @@ def test_fast_on_a_megabyte() -> None:
     text = "\n".join(lines)
     while len(text) < 1_000_000:
         text += "\n" + text
-    start = time.perf_counter()
+    start = time.process_time()
     vcs.compress(text, bash("git log -p"))
-    assert time.perf_counter() - start < 0.5
+    assert time.process_time() - start < 0.5
 
 
 @pytest.mark.parametrize(

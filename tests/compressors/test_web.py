@@ -361,6 +361,6 @@ def test_fast_on_a_megabyte() -> None:
         body += [f"<h2>Part {k}</h2>", *paragraphs(f"P{k}", 12), *script_block(8)]
     text = page(body)
     assert len(text) > 1_000_000
-    start = time.perf_counter()
+    start = time.process_time()
     assert web.compress(text, curl()) is not None
-    assert time.perf_counter() - start < 1.0
+    assert time.process_time() - start < 1.0
