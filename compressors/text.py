@@ -85,43 +85,30 @@ _PROBLEM_WORDS = (
 def problem_lines(lines: list[str]) -> set[int]:
     """Indices of the lines ``is_problem`` accepts, found without a regex per line (that
     costs some 150 ms per MB): a search per word of the vocabulary over the whole text,
-    then a check of each hit (ASCII text) or the regex on the few lines hit (other text)."""
+    then a check of each hit on an ASCII line, or the regex on other lines hit."""
     text = "\n".join(lines)
-    if text.isascii():
-        return _ascii_problem_lines(text.encode().lower(), len(lines))
-    # Lower-cased UTF-8 is quick to make and search; text with a letter IGNORECASE equates
-    # to an ASCII one is casefolded as IGNORECASE would. Neither adds or removes a newline.
-    folded: str | bytes
-    nl: str | bytes
-    if any(c in text for c in _FOLD_TRAPS):
-        folded, nl = text.casefold(), "\n"
-    else:
-        folded, nl = text.encode("utf-8", "surrogatepass").lower(), b"\n"
-
-    def word(w: str) -> str | bytes:
-        return w if isinstance(folded, str) else w.encode()
-
-    sizes = accumulate(map(len, folded.split(nl)), initial=0)  # type: ignore[arg-type]
-    starts = list(map(add, sizes, count()))
+    if text.isascii() or not any(c in text for c in _FOLD_TRAPS):
+        return _bytes_problem_lines(text.encode("utf-8", "surrogatepass").lower(), lines)
+    # A letter IGNORECASE equates to an ASCII one: casefold as IGNORECASE would (it never
+    # adds or removes a newline) and check every line hit with the regex.
+    folded = text.casefold()
+    starts = list(map(add, accumulate(map(len, folded.split("\n")), initial=0), count()))
     n = len(lines)
     found: set[int] = {0}
     for w in _PROBLEM_WORDS:
-        needle = word(w)
-        pos = folded.find(needle)  # type: ignore[arg-type]
+        pos = folded.find(w)
         while pos >= 0:
             k = bisect_right(starts, pos) - 1
             found.add(k)
             if k + 1 >= n:
                 break
-            pos = folded.find(needle, starts[k + 1])  # type: ignore[arg-type]
-    ts_code = _TS_CODE if isinstance(folded, str) else _ASCII_TS_CODE
-    for m in ts_code.finditer(folded):  # type: ignore[arg-type]
+            pos = folded.find(w, starts[k + 1])
+    for m in _TS_CODE.finditer(folded):
         found.add(bisect_right(starts, m.start()) - 1)
-    needle = word("\ne")
-    pos = folded.find(needle)  # type: ignore[arg-type]
+    pos = folded.find("\ne")
     while pos >= 0:  # lines that start with "E" (and a space, the regex checks)
         found.add(bisect_right(starts, pos))
-        pos = folded.find(needle, pos + 1)  # type: ignore[arg-type]
+        pos = folded.find("\ne", pos + 1)
     return {k for k in found if k < n and ERROR_RE.search(lines[k]) is not None}
 
 
@@ -153,35 +140,57 @@ _ASCII_TAILS = {
     )
 }
 _ASCII_TS_CODE = re.compile(rb"\bts\d{4,5}\b")
+_TS_WIDE = re.compile(rb"ts[\x80-\xff]")
 _WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789_")
 # What ``\s`` matches in an ASCII line (str patterns count \x1c-\x1f as space too).
 _ASCII_SPACE = frozenset(b" \t\r\x0b\x0c\x1c\x1d\x1e\x1f")
 
 
-def _ascii_problem_lines(folded: bytes, n: int) -> set[int]:
+def _bytes_problem_lines(folded: bytes, lines: list[str]) -> set[int]:
+    """UTF-8 with ASCII letters lowered: hits on ASCII lines are checked here, exactly as
+    ERROR_RE would match them; lines with other characters go to ERROR_RE itself."""
+    n = len(lines)
+    all_ascii = folded.isascii()
     starts = list(map(add, accumulate(map(len, folded.split(b"\n")), initial=0), count()))
     found: set[int] = set()
+    unsure: set[int] = set()
+
+    def plain(k: int, end: int) -> bool:
+        if all_ascii or folded[starts[k] : end].isascii():
+            return True
+        unsure.add(k)
+        return False
+
     for w, tail in _ASCII_TAILS.items():
         pos = folded.find(w)
         while pos >= 0:
             k = bisect_right(starts, pos) - 1
             line_end = starts[k + 1] - 1 if k + 1 < n else len(folded)
-            while 0 <= pos < line_end:
-                if (pos == 0 or folded[pos - 1] not in _WORD_BYTES) and tail.match(folded, pos):
-                    found.add(k)
-                    break
-                pos = folded.find(w, pos + 1, line_end)
+            if k not in found and plain(k, line_end):
+                while 0 <= pos < line_end:
+                    if (pos == 0 or folded[pos - 1] not in _WORD_BYTES) and tail.match(folded, pos):
+                        found.add(k)
+                        break
+                    pos = folded.find(w, pos + 1, line_end)
             if k + 1 >= n:
                 break
             pos = folded.find(w, starts[k + 1])
     for m in _ASCII_TS_CODE.finditer(folded):
-        found.add(bisect_right(starts, m.start()) - 1)
+        k = bisect_right(starts, m.start()) - 1
+        if plain(k, starts[k + 1] - 1 if k + 1 < n else len(folded)):
+            found.add(k)
+    if not all_ascii:  # "TS" and digits beyond ASCII
+        unsure.update(bisect_right(starts, m.start()) - 1 for m in _TS_WIDE.finditer(folded))
     pos = 0 if folded[:1] == b"e" else folded.find(b"\ne")
-    while pos >= 0:
+    while pos >= 0:  # lines that start with "E" and a space
         at = pos if pos == 0 and folded[:1] == b"e" else pos + 1
-        if folded[at + 1 : at + 2] and folded[at + 1] in _ASCII_SPACE:
+        nxt = folded[at + 1 : at + 2]
+        if nxt and nxt[0] in _ASCII_SPACE:
             found.add(bisect_right(starts, at) - 1)
+        elif nxt and nxt[0] >= 0x80:  # perhaps a space beyond ASCII
+            unsure.add(bisect_right(starts, at) - 1)
         pos = folded.find(b"\ne", at)
+    found.update(k for k in unsure - found if ERROR_RE.search(lines[k]) is not None)
     return found
 
 
