@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import logging
 import re
-from bisect import bisect_right
-from itertools import accumulate
 from types import ModuleType
 
 from compressors import code, generic, listing, logs, search, structured, traces, vcs, web
@@ -50,8 +48,7 @@ WINDOWED = frozenset({"logs", "listing", "search", "structured", "traces", "vcs"
 
 def _windowed(family: ModuleType, text: str, ctx: Context) -> Plan | None:
     lines = text.split("\n")
-    ends = list(accumulate(len(line) + 1 for line in lines))
-    h = bisect_right(ends, WINDOW_CHARS)
+    h = text.count("\n", 0, WINDOW_CHARS)  # the lines that end inside the window
     if h == 0 or h + WINDOW_TAIL >= len(lines):
         return family.compress(text, ctx)
     plan = family.compress("\n".join(lines[:h]), ctx)

@@ -120,7 +120,7 @@ _TS_CODE = re.compile(r"ts\d{4}")
 _ASCII_TAILS = {
     w.encode(): re.compile(tail.encode())
     for w, tail in (
-        ("error", r"errors?\b|error\[e\d+\]"),
+        ("error", r"error(?:s?\b|\[e\d+\])"),  # a literal first: found fast
         ("fatal", r"fatal\b"),
         ("fail", r"fail(?:ed|ures?)\b"),
         ("panic", r"panic(?:ked)?\b"),
@@ -152,32 +152,46 @@ def _bytes_problem_lines(folded: bytes, lines: list[str]) -> set[int]:
     n = len(lines)
     all_ascii = folded.isascii()
     starts = list(map(add, accumulate(map(len, folded.split(b"\n")), initial=0), count()))
+    starts[-1] = len(folded) + 1  # one past the end, as if a newline followed
     found: set[int] = set()
     unsure: set[int] = set()
 
-    def plain(k: int, end: int) -> bool:
-        if all_ascii or folded[starts[k] : end].isascii():
+    def plain(k: int) -> bool:
+        if all_ascii or folded[starts[k] : starts[k + 1] - 1].isascii():
             return True
         unsure.add(k)
         return False
 
-    for w, tail in _ASCII_TAILS.items():
-        pos = folded.find(w)
+    if all_ascii:
+        # Each word's own pattern finds its matches in C; only the boundary before a match
+        # is checked here, and a line once found skips its further matches.
+        for tail in _ASCII_TAILS.values():
+            line_end = -1
+            for m in tail.finditer(folded):
+                pos = m.start()
+                if pos < line_end or (pos and folded[pos - 1] in _WORD_BYTES):
+                    continue
+                k = bisect_right(starts, pos) - 1
+                found.add(k)
+                line_end = starts[k + 1]
+    for w, tail in () if all_ascii else _ASCII_TAILS.items():
+        find, match = folded.find, tail.match
+        pos = find(w)
         while pos >= 0:
             k = bisect_right(starts, pos) - 1
-            line_end = starts[k + 1] - 1 if k + 1 < n else len(folded)
-            if k not in found and plain(k, line_end):
-                while 0 <= pos < line_end:
-                    if (pos == 0 or folded[pos - 1] not in _WORD_BYTES) and tail.match(folded, pos):
+            nxt = starts[k + 1]
+            if k not in found and (all_ascii or plain(k)):
+                while 0 <= pos < nxt:
+                    if (pos == 0 or folded[pos - 1] not in _WORD_BYTES) and match(folded, pos):
                         found.add(k)
                         break
-                    pos = folded.find(w, pos + 1, line_end)
+                    pos = find(w, pos + 1, nxt - 1)
             if k + 1 >= n:
                 break
-            pos = folded.find(w, starts[k + 1])
+            pos = find(w, nxt)
     for m in _ASCII_TS_CODE.finditer(folded):
         k = bisect_right(starts, m.start()) - 1
-        if plain(k, starts[k + 1] - 1 if k + 1 < n else len(folded)):
+        if plain(k):
             found.add(k)
     if not all_ascii:  # "TS" and digits beyond ASCII
         unsure.update(bisect_right(starts, m.start()) - 1 for m in _TS_WIDE.finditer(folded))
