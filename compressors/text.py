@@ -139,7 +139,9 @@ _ASCII_TAILS = {
         ("warning", r"warning\b"),
     )
 }
-_ASCII_TS_CODE = re.compile(rb"\bts\d{4,5}\b")
+# No \b first: a pattern that starts with a literal is searched for fast (the boundary
+# before it is checked apart).
+_ASCII_TS_CODE = re.compile(rb"ts\d{4,5}\b")
 _TS_WIDE = re.compile(rb"ts[\x80-\xff]")
 _WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789_")
 # What ``\s`` matches in an ASCII line (str patterns count \x1c-\x1f as space too).
@@ -190,7 +192,10 @@ def _bytes_problem_lines(folded: bytes, lines: list[str]) -> set[int]:
                 break
             pos = find(w, nxt)
     for m in _ASCII_TS_CODE.finditer(folded):
-        k = bisect_right(starts, m.start()) - 1
+        pos = m.start()
+        if pos and folded[pos - 1] in _WORD_BYTES:
+            continue
+        k = bisect_right(starts, pos) - 1
         if plain(k):
             found.add(k)
     if not all_ascii:  # "TS" and digits beyond ASCII
