@@ -182,29 +182,29 @@ def render(text: str, plan: Plan, ctx: Context) -> tuple[str, tuple[Elision, ...
     out: list[str] = []
     elided: list[Elision] = []
     noted = sorted(plan.notes)
+    notes, number, tool_hint = plan.notes, plan.number, plan.hint
     at = 0  # lines before this index are in out, as lines or markers
     for i, end in _runs(plan.keep, len(lines)):
         out.extend(lines[at:i])
         at = end
         j = end - 1
-        first, last = (plan.number(i), plan.number(j)) if plan.number else (i + 1, j + 1)
+        first, last = (number(i), number(j)) if number else (i + 1, j + 1)
         # A run may swallow several noted spans: the first note inside it speaks for it.
         k = bisect_left(noted, i)
-        what = plan.notes[noted[k]] if k < len(noted) and noted[k] <= j else "output"
-        show = show_command(ident, i + 1, j + 1)
-        if plan.hint is None:
-            hint = f"run: {show}"
+        what = notes[noted[k]] if k < len(noted) and noted[k] <= j else "output"
+        if tool_hint is None:
+            hint = f"run: trimline show {ident} --lines {i + 1}-{end}"
         elif not elided:
-            hint = f"{plan.hint(i, j)}, or run: {show}"
+            hint = f"{tool_hint(i, j)}, or run: {show_command(ident, i + 1, end)}"
         elif plan.ranges_suffice:
             # The first marker showed how the tool gets a line range back and named the
             # original; after it, the range alone says what to re-read.
             hint = ""
         else:
-            hint = plan.hint(i, j)
+            hint = tool_hint(i, j)
         line = marker(first, last, what, hint)
-        if len(line) >= _size(lines, i, end) - 1:
-            # The marker would cost more than what it replaces: keep the lines.
+        # The marker must cost less than what it replaces (each line is at least its newline).
+        if end - i <= len(line) and len(line) >= _size(lines, i, end) - 1:
             out.extend(lines[i:end])
         else:
             out.append(line)

@@ -4,6 +4,8 @@ overlong lines, and the middle of very long outputs."""
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from itertools import accumulate
 
 from compressors.base import Context, Plan
 from compressors.text import clean, mask, problem_lines
@@ -31,27 +33,37 @@ _LOCATION = re.compile(r"\s*(?:-->|,-->|[╭┌]─+\[?)\s*\S+:\d+(?::\d+)?\]?\s
 def _located(lines: list[str], text: str) -> tuple[set[int], dict[int, str]]:
     """Located diagnostics: header and location lines, which stay, and {line: note} for
     the source snippets of all but the first diagnostic of each code, which go."""
-    if "-->" not in text and "─" not in text:
-        return set(), {}
+    hits: set[int] = set()
+    for needle in ("-->", "─"):
+        pos = text.find(needle)
+        if pos < 0:
+            continue
+        starts = list(accumulate((len(line) + 1 for line in lines), initial=0))
+        while pos >= 0:
+            k = bisect_right(starts, pos) - 1
+            hits.add(k)
+            pos = text.find(needle, starts[k + 1]) if k + 1 < len(lines) else -1
     heads: set[int] = set()
     later: dict[int, str] = {}
     codes: set[str] = set()
     n = len(lines)
-    for i, line in enumerate(lines):
-        if ("-->" in line or "─" in line) and _LOCATION.match(line):
-            heads.add(i)
-            header = lines[i - 1] if i > 0 else ""
-            if header.strip():
-                heads.add(i - 1)
-            end = i + 1
-            while end < n and lines[end].strip() and end - i <= 400:
-                end += 1
-            code = header.split(" ", 1)[0].rstrip(":")
-            if code not in codes:
-                codes.add(code)
-            elif end > i + 1:
-                for k in range(i + 1, end):
-                    later[k] = f"snippet and help of another {code[:40]}"
+    for i in sorted(hits):
+        if not _LOCATION.match(lines[i]):
+            continue
+        heads.add(i)
+        header = lines[i - 1] if i > 0 else ""
+        if header.strip():
+            heads.add(i - 1)
+        end = i + 1
+        while end < n and end - i <= 400 and lines[end].strip():
+            end += 1
+        code = header.split(" ", 1)[0].rstrip(":")
+        if code not in codes:
+            codes.add(code)
+        elif end > i + 1:
+            later.update(
+                dict.fromkeys(range(i + 1, end), f"snippet and help of another {code[:40]}")
+            )
     return heads, later
 
 

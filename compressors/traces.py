@@ -94,6 +94,19 @@ def _frames(lines: list[str]) -> list[tuple[int, int, str, bool]]:
     i = 0
     while i < n:
         line = lines[i]
+        if line[:1] not in (" ", "\t"):
+            # Only a Go frame starts at the margin: its function, then "\tfile.go:N".
+            if i + 1 < n and lines[i + 1][:1] == "\t":
+                m = _GO_LOC.match(lines[i + 1])
+                if m and _GO_FUNC.match(line):
+                    lib = bool(_GO_LIB.search(m.group("path"))) or line.startswith(
+                        ("runtime.", "testing.")
+                    )
+                    out.append((i, i + 2, "go", lib))
+                    i += 2
+                    continue
+            i += 1
+            continue
         body = line.lstrip()
         if body.startswith("File ") and (m := _PY_FRAME.match(line)):
             ind = len(m.group("ind"))
@@ -128,12 +141,7 @@ def _frames(lines: list[str]) -> list[tuple[int, int, str, bool]]:
                     out.append((i, i + 1, "js", bool(_JS_LIB.search(loc))))
                     i += 1
                     continue
-        if i + 1 < n and (m := _GO_LOC.match(lines[i + 1])) and _GO_FUNC.match(line):
-            lib = bool(_GO_LIB.search(m.group("path"))) or line.startswith(("runtime.", "testing."))
-            out.append((i, i + 2, "go", lib))
-            i += 2
-            continue
-        if m := _RUST_SYMBOL.match(line):
+        if body[:1].isdigit() and (m := _RUST_SYMBOL.match(line)):
             j = i + 1
             path = ""
             if j < n and (a := _RUST_AT.match(lines[j])):
