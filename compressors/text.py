@@ -143,6 +143,7 @@ _ASCII_TAILS = {
 # before it is checked apart).
 _ASCII_TS_CODE = re.compile(rb"ts\d{4,5}\b")
 _TS_WIDE = re.compile(rb"ts[\x80-\xff]")
+_ERROR_CODE_WIDE = re.compile(rb"error\[e[\x80-\xff]")
 _WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789_")
 # What ``\s`` matches in an ASCII line (str patterns count \x1c-\x1f as space too).
 _ASCII_SPACE = frozenset(b" \t\r\x0b\x0c\x1c\x1d\x1e\x1f")
@@ -151,7 +152,6 @@ _ASCII_SPACE = frozenset(b" \t\r\x0b\x0c\x1c\x1d\x1e\x1f")
 def _bytes_problem_lines(folded: bytes, lines: list[str]) -> set[int]:
     """UTF-8 with ASCII letters lowered: hits on ASCII lines are checked here, exactly as
     ERROR_RE would match them; lines with other characters go to ERROR_RE itself."""
-    n = len(lines)
     all_ascii = folded.isascii()
     starts = list(map(add, accumulate(map(len, folded.split(b"\n")), initial=0), count()))
     starts[-1] = len(folded) + 1  # one past the end, as if a newline followed
@@ -164,33 +164,23 @@ def _bytes_problem_lines(folded: bytes, lines: list[str]) -> set[int]:
         unsure.add(k)
         return False
 
-    if all_ascii:
-        # Each word's own pattern finds its matches in C; only the boundary before a match
-        # is checked here, and a line once found skips its further matches.
-        for tail in _ASCII_TAILS.values():
-            line_end = -1
-            for m in tail.finditer(folded):
-                pos = m.start()
-                if pos < line_end or (pos and folded[pos - 1] in _WORD_BYTES):
-                    continue
-                k = bisect_right(starts, pos) - 1
-                found.add(k)
-                line_end = starts[k + 1]
-    for w, tail in () if all_ascii else _ASCII_TAILS.items():
-        find, match = folded.find, tail.match
-        pos = find(w)
-        while pos >= 0:
+    # Each word's own pattern finds its matches in C; the boundary before a match is checked
+    # here, and a line once found skips its further matches. On a line beyond ASCII the
+    # bytes pattern matches wherever the text pattern could: ERROR_RE then decides.
+    for tail in _ASCII_TAILS.values():
+        line_end = -1
+        for m in tail.finditer(folded):
+            pos = m.start()
+            if pos < line_end or (pos and folded[pos - 1] in _WORD_BYTES):
+                continue
             k = bisect_right(starts, pos) - 1
-            nxt = starts[k + 1]
-            if k not in found and (all_ascii or plain(k)):
-                while 0 <= pos < nxt:
-                    if (pos == 0 or folded[pos - 1] not in _WORD_BYTES) and match(folded, pos):
-                        found.add(k)
-                        break
-                    pos = find(w, pos + 1, nxt - 1)
-            if k + 1 >= n:
-                break
-            pos = find(w, nxt)
+            line_end = starts[k + 1]
+            if all_ascii or plain(k):
+                found.add(k)
+    if not all_ascii:  # "error[E" and digits beyond ASCII
+        unsure.update(
+            bisect_right(starts, m.start()) - 1 for m in _ERROR_CODE_WIDE.finditer(folded)
+        )
     for m in _ASCII_TS_CODE.finditer(folded):
         pos = m.start()
         if pos and folded[pos - 1] in _WORD_BYTES:
