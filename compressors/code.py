@@ -276,8 +276,8 @@ MAX_DEPTH = 64  # nesting deeper than this is kept as it is (and the stack stays
 MAX_SOURCE = 600_000  # characters of source; beyond that a parse costs too much
 MAX_TEXT = 8_000_000  # characters; beyond that a read is left to the generic pass
 # Characters; beyond that only a minified file (few, long lines) is read here: numbering,
-# parsing and outlining cost some 150 ms per MB, the generic pass a fraction of that.
-MAX_OUTLINE = 256_000
+# parsing and outlining cost some 300 ms per MB (40 ms at this size), the generic pass a tenth.
+MAX_OUTLINE = 128_000
 MAX_AVERAGE_LINE = 300  # characters; longer lines on average mean minified or generated text
 # The budget: elide until a read is down to this share of its (estimated) tokens...
 TARGET = 0.25
