@@ -37,11 +37,11 @@ EXACT_CHARS = 20_000
 ESTIMATE_MARGIN = 0.05
 
 
-# A format-aware pass costs up to some 150 ms per MB; beyond this many characters it reads
+# A format-aware pass costs up to some 200 ms per MB; beyond this many characters it reads
 # the head of a line-oriented output and the rest is read line by line: its problem lines
 # and its last lines are kept. Tool outputs this large are rare (Claude Code cuts Bash
 # output at 30,000 characters), and the law is well under 50 ms for a megabyte.
-WINDOW_CHARS = 256_000
+WINDOW_CHARS = 128_000
 WINDOW_TAIL = 40  # lines
 WINDOWED = frozenset({"logs", "listing", "search", "structured", "traces", "vcs", "web"})
 
@@ -62,7 +62,8 @@ def _windowed(family: ModuleType, text: str, ctx: Context) -> Plan | None:
     plan.keep.add(h)
     plan.keep.update(h + k for k in problem_lines(rest))
     plan.keep.update(range(len(lines) - WINDOW_TAIL, len(lines)))
-    plan.notes[h + 1] = f"output past the first {WINDOW_CHARS // 1000} KB; problem lines kept"
+    note = f"output past the first {WINDOW_CHARS // 1000} KB; problem lines kept"
+    plan.notes.update(dict.fromkeys(range(h + 1, len(lines)), note))
     return plan
 
 
