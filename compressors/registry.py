@@ -63,7 +63,9 @@ def _windowed(family: ModuleType, text: str, ctx: Context) -> Plan | None:
     plan.keep.update(h + k for k in problem_lines(rest))
     plan.keep.update(range(len(lines) - WINDOW_TAIL, len(lines)))
     note = f"output past the first {WINDOW_CHARS // 1000} KB; problem lines kept"
-    plan.notes.update(dict.fromkeys(range(h + 1, len(lines)), note))
+    for k in [k for k in plan.keep if k >= h]:  # a note where each dropped run starts
+        if k + 1 < len(lines) and k + 1 not in plan.keep:
+            plan.notes[k + 1] = note
     return plan
 
 

@@ -153,52 +153,37 @@ def _bytes_problem_lines(folded: bytes, lines: list[str]) -> set[int]:
     """UTF-8 with ASCII letters lowered: hits on ASCII lines are checked here, exactly as
     ERROR_RE would match them; lines with other characters go to ERROR_RE itself."""
     all_ascii = folded.isascii()
-    starts = list(map(add, accumulate(map(len, folded.split(b"\n")), initial=0), count()))
-    starts[-1] = len(folded) + 1  # one past the end, as if a newline followed
-    found: set[int] = set()
-    unsure: set[int] = set()
-
-    def plain(k: int) -> bool:
-        if all_ascii or folded[starts[k] : starts[k + 1] - 1].isascii():
-            return True
-        unsure.add(k)
-        return False
-
-    # Each word's own pattern finds its matches in C; the boundary before a match is checked
-    # here, and a line once found skips its further matches. On a line beyond ASCII the
-    # bytes pattern matches wherever the text pattern could: ERROR_RE then decides.
-    for tail in _ASCII_TAILS.values():
-        line_end = -1
+    # Positions of sure matches (on an ASCII line) and of possible ones (elsewhere): each
+    # word's own pattern finds its matches in C, the boundary before one is checked here.
+    # On a line beyond ASCII the bytes pattern matches wherever the text pattern could.
+    hits: list[int] = []
+    maybe: list[int] = []
+    for tail in (*_ASCII_TAILS.values(), _ASCII_TS_CODE):
         for m in tail.finditer(folded):
             pos = m.start()
-            if pos < line_end or (pos and folded[pos - 1] in _WORD_BYTES):
-                continue
-            k = bisect_right(starts, pos) - 1
-            line_end = starts[k + 1]
-            if all_ascii or plain(k):
-                found.add(k)
-    if not all_ascii:  # "error[E" and digits beyond ASCII
-        unsure.update(
-            bisect_right(starts, m.start()) - 1 for m in _ERROR_CODE_WIDE.finditer(folded)
-        )
-    for m in _ASCII_TS_CODE.finditer(folded):
-        pos = m.start()
-        if pos and folded[pos - 1] in _WORD_BYTES:
-            continue
-        k = bisect_right(starts, pos) - 1
-        if plain(k):
-            found.add(k)
-    if not all_ascii:  # "TS" and digits beyond ASCII
-        unsure.update(bisect_right(starts, m.start()) - 1 for m in _TS_WIDE.finditer(folded))
+            if not pos or folded[pos - 1] not in _WORD_BYTES:
+                hits.append(pos)
+    if not all_ascii:  # "error[E" or "TS" and digits beyond ASCII
+        maybe += [m.start() for m in _ERROR_CODE_WIDE.finditer(folded)]
+        maybe += [m.start() for m in _TS_WIDE.finditer(folded)]
     pos = 0 if folded[:1] == b"e" else folded.find(b"\ne")
     while pos >= 0:  # lines that start with "E" and a space
         at = pos if pos == 0 and folded[:1] == b"e" else pos + 1
         nxt = folded[at + 1 : at + 2]
         if nxt and nxt[0] in _ASCII_SPACE:
-            found.add(bisect_right(starts, at) - 1)
+            hits.append(at)
         elif nxt and nxt[0] >= 0x80:  # perhaps a space beyond ASCII
-            unsure.add(bisect_right(starts, at) - 1)
+            maybe.append(at)
         pos = folded.find(b"\ne", at)
+    if not hits and not maybe:
+        return set()
+    starts = list(map(add, accumulate(map(len, folded.split(b"\n")), initial=0), count()))
+    found = {bisect_right(starts, pos) - 1 for pos in hits}
+    unsure = {bisect_right(starts, pos) - 1 for pos in maybe}
+    if not all_ascii:
+        wide = {k for k in found if not folded[starts[k] : starts[k + 1] - 1].isascii()}
+        found -= wide
+        unsure |= wide
     found.update(k for k in unsure - found if ERROR_RE.search(lines[k]) is not None)
     return found
 
