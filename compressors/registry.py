@@ -43,7 +43,7 @@ ESTIMATE_MARGIN = 0.05
 # output at 30,000 characters), and the law is well under 50 ms for a megabyte.
 WINDOW_CHARS = 128_000
 WINDOW_TAIL = 40  # lines
-WINDOWED = frozenset({"logs", "listing", "search", "structured", "traces", "vcs", "web"})
+WINDOWED = frozenset({"generic", "logs", "listing", "search", "structured", "traces", "vcs", "web"})
 
 
 def _windowed(family: ModuleType, text: str, ctx: Context) -> Plan | None:
@@ -113,7 +113,11 @@ def compress(text: str, ctx: Context, threshold: int = DEFAULT_THRESHOLD) -> Res
         else:
             plan = family.compress(text, ctx)
         if plan is None and family is not generic:
-            plan = generic.compress(text, ctx)
+            plan = (
+                _windowed(generic, text, ctx)
+                if len(text) > WINDOW_CHARS
+                else generic.compress(text, ctx)
+            )
         if plan is None:
             return Result(text, family.KIND, before, before)
         out, elided = render(text, plan, ctx)
