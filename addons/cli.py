@@ -12,6 +12,7 @@ from addons import report
 from addons.budget_cli import add_budget_commands, budget_file
 from addons.defaults import DEFAULT_HOSTS, default_db_path
 from compressors import DEFAULT_THRESHOLD, Context, compress
+from compressors.tokens import count_tokens
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -68,11 +69,14 @@ def cmd_compress(args: argparse.Namespace) -> int:
         tool_input["file_path"] = args.file_path
     result = compress(text, Context(args.tool, tool_input, args.is_error), args.threshold)
     if args.json:
+        # Exact counts: the compressor decided on estimates for large blocks.
+        before = count_tokens(text)
+        after = count_tokens(result.text) if result.changed else before
         payload = {
             "kind": result.kind,
-            "tokens_before": result.tokens_before,
-            "tokens_after": result.tokens_after,
-            "tokens_saved": result.tokens_saved,
+            "tokens_before": before,
+            "tokens_after": after,
+            "tokens_saved": before - after,
             "elided": [{"start": e.start, "end": e.end, "what": e.what} for e in result.elided],
             "text": result.text,
         }

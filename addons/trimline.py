@@ -461,7 +461,15 @@ class Trimline:
                 continue
             record.blocks.append(
                 BlockRecord(
-                    block.tool, result.kind, result.tokens_before, result.tokens_after, ms, cached
+                    block.tool,
+                    result.kind,
+                    result.tokens_before,
+                    result.tokens_after,
+                    ms,
+                    cached,
+                    # Estimates until the writer counts these exactly, off this path.
+                    text_before=block.text,
+                    text_after=result.text if result.changed else None,
                 )
             )
             if result.changed:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import shlex
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -144,10 +145,27 @@ MARKER_COST = 90
 MARKER_MARGIN = 1.3
 
 
+def _size(lines: list[str], first: int, end: int) -> int:
+    """Characters of lines[first:end], newlines included."""
+    return sum(map(len, lines[first:end])) + (end - first)
+
+
 def worth_folding(lines: list[str], first: int, end: int, note: str) -> bool:
     """Do lines[first:end] cost clearly more than the marker that would replace them?"""
-    size = sum(len(lines[k]) + 1 for k in range(first, end))
-    return size >= MARKER_MARGIN * (MARKER_COST + len(note) + 4 * len(str(end)))
+    return _size(lines, first, end) >= MARKER_MARGIN * (MARKER_COST + len(note) + 4 * len(str(end)))
+
+
+def _runs(keep: set[int], n: int) -> list[tuple[int, int]]:
+    """Runs [first, end) of indices below n that are not in keep, in order."""
+    runs = []
+    i = 0
+    for k in sorted(k for k in keep if 0 <= k < n):
+        if k > i:
+            runs.append((i, k))
+        i = k + 1
+    if i < n:
+        runs.append((i, n))
+    return runs
 
 
 def fold_runs(
@@ -155,19 +173,8 @@ def fold_runs(
 ) -> dict[int, str]:
     """A note for each run of dropped lines (first, end), from ``describe``. ``thrifty``:
     a run too short to pay for its marker is kept instead (added to ``keep``)."""
-    runs = []
-    i, n = 0, len(lines)
-    while i < n:
-        if i in keep:
-            i += 1
-            continue
-        j = i
-        while j < n and j not in keep:
-            j += 1
-        runs.append((i, j))
-        i = j
     notes: dict[int, str] = {}
-    for first, end in runs:
+    for first, end in _runs(keep, len(lines)):
         note = describe(first, end)
         if not thrifty or worth_folding(lines, first, end, note):
             notes[first] = note
@@ -190,37 +197,34 @@ def render(text: str, plan: Plan, ctx: Context) -> tuple[str, tuple[Elision, ...
         plan.keep.add(len(lines) - 1)
     out: list[str] = []
     elided: list[Elision] = []
-    i = 0
-    n = len(lines)
-    while i < n:
-        if i in plan.keep:
-            out.append(lines[i])
-            i += 1
-            continue
-        j = i
-        while j + 1 < n and (j + 1) not in plan.keep:
-            j += 1
-        first, last = (plan.number(i), plan.number(j)) if plan.number else (i + 1, j + 1)
+    noted = sorted(plan.notes)
+    notes, number, tool_hint = plan.notes, plan.number, plan.hint
+    at = 0  # lines before this index are in out, as lines or markers
+    for i, end in _runs(plan.keep, len(lines)):
+        out.extend(lines[at:i])
+        at = end
+        j = end - 1
+        first, last = (number(i), number(j)) if number else (i + 1, j + 1)
         # A run may swallow several noted spans: the first note inside it speaks for it.
-        what = next((plan.notes[k] for k in range(i, j + 1) if k in plan.notes), "output")
-        show = show_command(ident, i + 1, j + 1) if ctx.keeps_original else ""
-        if plan.hint is None:
+        k = bisect_left(noted, i)
+        what = notes[noted[k]] if k < len(noted) and noted[k] <= j else "output"
+        show = show_command(ident, i + 1, end) if ctx.keeps_original else ""
+        if tool_hint is None:
             hint = f"run: {show}" if show else rerun_hint(ctx)
         elif not elided:
-            hint = f"{plan.hint(i, j)}, or run: {show}" if show else plan.hint(i, j)
+            hint = f"{tool_hint(i, j)}, or run: {show}" if show else tool_hint(i, j)
         elif plan.ranges_suffice:
             # The first marker showed how the tool gets a line range back and named the
             # original; after it, the range alone says what to re-read.
             hint = ""
         else:
-            hint = plan.hint(i, j)
+            hint = tool_hint(i, j)
         line = marker(first, last, what, hint)
-        dropped = lines[i : j + 1]
-        if len(line) >= sum(len(d) + 1 for d in dropped) - 1:
-            # The marker would cost more than what it replaces: keep the lines.
-            out.extend(dropped)
+        # The marker must cost less than what it replaces (each line is at least its newline).
+        if end - i <= len(line) and len(line) >= _size(lines, i, end) - 1:
+            out.extend(lines[i:end])
         else:
             out.append(line)
             elided.append(Elision(first, last, what))
-        i = j + 1
+    out.extend(lines[at:])
     return "\n".join(out), tuple(elided)

@@ -30,6 +30,7 @@ from itertools import compress as compress_items
 
 from rapidfuzz.fuzz import ratio
 
+from compressors import traces
 from compressors.base import MARKER_PREFIX, Context, Plan
 from compressors.text import clean, mask
 
@@ -252,6 +253,8 @@ _SNIFF = re.compile(
     | \s*\S+:\d+:\d+:\ (?:fatal\ error|error|warning):\ .*
     | \S+\(\d+,\d+\):\ error\ TS\d+:.*
     | Found\ \d+\ errors?\ in\ \d+\ files?\ .*
+    | Found\ \d+\ errors?\.(?:\ .*)?
+    | ✖\ \d+\ problems?\ \(\d+\ errors?,\ \d+\ warnings?\)
     | Tests:\s+\d+\ (?:failed|passed).*
     | \s+Compiling\ \S+\ v\d.*
     | \s*(?:Successfully\ installed|Requirement\ already\ satisfied:)\ .*
@@ -1308,4 +1311,7 @@ def compress(text: str, ctx: Context) -> Plan | None:
         notes[i] = _describe(lg, i, j)
         i = keep.find(0, j)
     kept = set(compress_items(range(lg.n), keep))
+    # Frames in the project's code survive whatever section they were found in (a program
+    # run by cargo or npm that crashed, rather than a test that failed).
+    kept |= traces.project_frames(lg.probe)
     return Plan(KIND, kept, notes, source=source)

@@ -3,31 +3,86 @@
 Wraps every compressor in the product's laws: a small block is left alone, an
 error inside a compressor leaves the block alone, and a result that does not
 shrink the block meaningfully is discarded in favour of the original.
+
+Sizes are decided with ``estimate_tokens``: exact counting would cost twice a
+compressor's whole time budget on a large block. A block small enough to count
+in a millisecond or two is still checked exactly, so small blocks never grow
+by a token; large ones are held to a saving margin the estimate cannot miss.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from types import ModuleType
 
-from compressors import code, generic, listing, logs, search, structured, vcs, web
-from compressors.base import Context, Result, render
-from compressors.tokens import count_tokens
+from compressors import code, generic, listing, logs, search, structured, traces, vcs, web
+from compressors.base import MARKER_PREFIX, Context, Plan, Result, render
+from compressors.text import clean, problem_lines
+from compressors.tokens import count_tokens, estimate_tokens
 
 log = logging.getLogger(__name__)
 
 # Order matters only for content sniffing; tool/command claims are unambiguous.
-FAMILIES: tuple[ModuleType, ...] = (code, search, logs, listing, vcs, structured, web)
+FAMILIES: tuple[ModuleType, ...] = (code, search, logs, traces, listing, vcs, structured, web)
 
 DEFAULT_THRESHOLD = 300
 # Below this share of tokens saved, the original is cheaper to keep: it reads
 # better and costs the agent nothing to trust.
 MIN_SAVING = 0.10
+# Under this many characters a block is counted exactly (about 2 ms at most).
+EXACT_CHARS = 20_000
+# Above it, the estimate must show this much more saving: estimates of the dropped lines
+# and of the markers err by a few percent of the block (see ``estimate_tokens``).
+ESTIMATE_MARGIN = 0.05
+
+
+# A format-aware pass costs up to some 200 ms per MB; beyond this many characters it reads
+# the head of a line-oriented output and the rest is read line by line: its problem lines
+# and its last lines are kept. Tool outputs this large are rare (Claude Code cuts Bash
+# output at 30,000 characters), and the law is well under 50 ms for a megabyte.
+WINDOW_CHARS = 128_000
+WINDOW_TAIL = 40  # lines
+WINDOWED = frozenset({"generic", "logs", "listing", "search", "structured", "traces", "vcs", "web"})
+
+
+def _windowed(family: ModuleType, text: str, ctx: Context) -> Plan | None:
+    lines = text.split("\n")
+    h = text.count("\n", 0, WINDOW_CHARS)  # the lines that end inside the window
+    if h == 0 or h + WINDOW_TAIL >= len(lines):
+        return family.compress(text, ctx)
+    plan = family.compress("\n".join(lines[:h]), ctx)
+    if plan is None:
+        return None
+    rest = lines[h:]
+    if plan.source is not None:
+        rest = clean("\n".join(rest)).split("\n")
+        plan.source = plan.source + "\n" + "\n".join(rest)
+    # The first line after the head is kept, so the head's last run and the rest's stay apart.
+    plan.keep.add(h)
+    plan.keep.update(h + k for k in problem_lines(rest))
+    plan.keep.update(range(len(lines) - WINDOW_TAIL, len(lines)))
+    note = f"output past the first {WINDOW_CHARS // 1000} KB; problem lines kept"
+    for k in [k for k in plan.keep if k >= h]:  # a note where each dropped run starts
+        if k + 1 < len(lines) and k + 1 not in plan.keep:
+            plan.notes[k + 1] = note
+    return plan
+
+
+_OWN_MARKER = re.compile(r"^\[trimline\] \d+ lines? elided \(", re.MULTILINE)
+
+
+def already_compressed(text: str) -> bool:
+    """Trimline's own output: its markers' line numbers and ``trimline show`` ids refer to
+    the original, so a second pass would only make them wrong. It is left as it is."""
+    return MARKER_PREFIX in text and _OWN_MARKER.search(text) is not None
 
 
 def pick(text: str, ctx: Context) -> ModuleType:
     for family in FAMILIES:
         if family.claims(ctx):
+            if family is logs and not logs.sniff(text, ctx) and traces.sniff(text, ctx):
+                return traces  # a program run by a build tool crashed: no test or build output
             return family
     for family in FAMILIES:
         if family.sniff(text, ctx):
@@ -36,26 +91,41 @@ def pick(text: str, ctx: Context) -> ModuleType:
 
 
 def compress(text: str, ctx: Context, threshold: int = DEFAULT_THRESHOLD) -> Result:
-    """Compress one tool output. Never raises, never returns more tokens than given."""
+    """Compress one tool output. Never raises, never returns more tokens than given.
+
+    ``tokens_before``/``tokens_after`` are exact under ``EXACT_CHARS`` characters and
+    estimates above; reports and metering count exactly off the hot path."""
     # Four characters a token is generous for code and logs: a cheap early exit.
     if len(text) < threshold * 2:
         n = count_tokens(text)
         return Result(text, "small", n, n)
-    before = count_tokens(text)
+    exact = len(text) < EXACT_CHARS
+    measure = count_tokens if exact else estimate_tokens
+    before = measure(text)
     if before < threshold:
         return Result(text, "small", before, before)
+    if already_compressed(text):
+        return Result(text, "trimline", before, before)
     family = pick(text, ctx)
     try:
-        plan = family.compress(text, ctx)
+        if len(text) > WINDOW_CHARS and family.KIND in WINDOWED:
+            plan = _windowed(family, text, ctx)
+        else:
+            plan = family.compress(text, ctx)
         if plan is None and family is not generic:
-            plan = generic.compress(text, ctx)
+            plan = (
+                _windowed(generic, text, ctx)
+                if len(text) > WINDOW_CHARS
+                else generic.compress(text, ctx)
+            )
         if plan is None:
             return Result(text, family.KIND, before, before)
         out, elided = render(text, plan, ctx)
     except Exception:
         log.exception("compressor %s failed; block left as it was", family.KIND)
         return Result(text, "error", before, before)
-    after = count_tokens(out)
-    if not elided or after > before * (1 - MIN_SAVING):
+    after = measure(out)
+    margin = 0.0 if exact else ESTIMATE_MARGIN
+    if not elided or after > before * (1 - MIN_SAVING - margin):
         return Result(text, plan.kind, before, before)
     return Result(out, plan.kind, before, after, elided)

@@ -41,6 +41,10 @@ class BlockRecord:
     tokens_after: int
     ms: float
     cached: bool
+    # The texts behind the counts, when these are estimates: the writer counts them
+    # exactly (``metering.block_tokens``) and drops them. text_after None: unchanged.
+    text_before: str | None = None
+    text_after: str | None = None
 
 
 @dataclass(slots=True)

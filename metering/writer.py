@@ -20,6 +20,7 @@ import orjson
 
 from compressors.tokens import count_tokens
 from metering import db, metrics, retention, store
+from metering.block_tokens import count_blocks
 from metering.estimate import request_tokens
 from metering.originals import Originals
 from metering.originals import path_for as originals_path
@@ -267,6 +268,10 @@ def _complete(r: CallRecord) -> None:
     before and after compression, and output tokens the provider did not report.
     Never raises: a record is kept with whatever could be worked out (a provider that
     reports impossible usage, such as more cached tokens than input, leaves no cost)."""
+    try:
+        count_blocks(r.blocks)
+    except Exception:
+        log.warning("block tokens not counted", exc_info=True)
     try:
         if r.output_text is not None and r.usage.output_tokens is None:
             r.usage.output_tokens = count_tokens(r.output_text)

@@ -620,8 +620,7 @@ def test_compressors_never_fail_never_expand_and_are_deterministic(
     assert result.kind != "error", f"a compressor raised on this input under {context}"
     assert result.tokens_after <= result.tokens_before
     if result.changed:
-        assert count_tokens(result.text) == result.tokens_after
-        assert result.tokens_after < result.tokens_before
+        assert count_tokens(result.text) < count_tokens(text)
     else:
         assert result.text == text
     assert compress(text, context, threshold) == result
@@ -671,7 +670,7 @@ def test_no_pathological_slowness_on_large_adversarial_blocks(context: Context) 
         took = time.process_time() - t0
         assert took < 2.0, f"{name}: {took:.2f} s on 256 KB"
         assert result.kind != "error", name
-        assert result.tokens_after <= result.tokens_before
+        assert count_tokens(result.text) <= count_tokens(text)
 
 
 # -- the per-block time limit ------------------------------------------------------------

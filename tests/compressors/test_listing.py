@@ -151,13 +151,14 @@ def test_fixture_laws(name: str) -> None:
     result = compress(text, ctx)
     assert result.kind == "listing"
     assert result.changed
-    assert result.tokens_after <= 0.5 * result.tokens_before
+    assert count_tokens(result.text) <= 0.5 * count_tokens(text)
     missing = [fact for fact in facts if fact not in result.text]
     assert not missing
     assert ordered_subset(text, result.text)
     assert compress(text, ctx).text == result.text  # deterministic
     again = compress(result.text, ctx)
-    assert again.tokens_after <= result.tokens_after  # compressing again does not grow it
+    # compressing again does not grow it
+    assert count_tokens(again.text) <= count_tokens(result.text)
     for marker in markers(result.text):
         assert "\n" not in marker and " elided (" in marker
 
@@ -173,9 +174,9 @@ def test_large_fixtures_save_at_least_70_percent() -> None:
     for name in NAMES:
         text, ctx, _ = load(name)
         result = compress(text, ctx)
-        if result.tokens_before >= 2000:
-            before += result.tokens_before
-            after += result.tokens_after
+        if count_tokens(text) >= 2000:
+            before += count_tokens(text)
+            after += count_tokens(result.text)
     assert after <= 0.3 * before
 
 
@@ -346,9 +347,9 @@ def test_fast_on_a_megabyte() -> None:
     text = "\n".join(lines)
     assert len(text) > 1_000_000
     ctx = bash("tree")
-    start = time.perf_counter()
+    start = time.process_time()
     listing.compress(text, ctx)
-    assert time.perf_counter() - start < 0.5
+    assert time.process_time() - start < 0.5
 
 
 @pytest.mark.parametrize(

@@ -197,7 +197,7 @@ def test_fixture_keeps_facts_and_shrinks(name: str) -> None:
     assert result.kind == "logs"
     assert result.changed
     assert not [fact for fact in facts if fact not in result.text]
-    assert result.tokens_after < result.tokens_before * 0.8
+    assert count_tokens(result.text) < count_tokens(text) * 0.8
     assert ordered_subset(text, result.text)
 
 
@@ -244,7 +244,7 @@ def test_pytest_verbose_keeps_every_failure_and_saves_most() -> None:
     text, ctx, _ = load("pytest_verbose")
     assert len(text.split("\n")) >= 2000
     result = compress(text, ctx)
-    assert result.tokens_after <= result.tokens_before * 0.2
+    assert count_tokens(result.text) <= count_tokens(text) * 0.2
     failed = re.findall(r"^(?:FAILED|ERROR) (\S+)", text, re.M)
     assert len(failed) >= 5
     assert all(test_id in result.text for test_id in failed)
@@ -493,7 +493,7 @@ def test_junk_never_raises(text: str) -> None:
         out, _ = render(text, plan, ctx)
         assert ordered_subset(text, out)
     result = compress(text, ctx)
-    assert result.tokens_after <= result.tokens_before
+    assert count_tokens(result.text) <= count_tokens(text)
 
 
 _LOG_LINES = st.sampled_from(
@@ -537,6 +537,6 @@ def test_generated_logs_keep_every_failure_line(lines: list[str]) -> None:
 def test_fast_on_a_megabyte() -> None:
     text, ctx, _ = load("pytest_verbose")
     big = text * max(1, 1_000_000 // len(text))
-    start = time.perf_counter()
+    start = time.process_time()
     logs.compress(big, ctx)
-    assert time.perf_counter() - start < 1.0
+    assert time.process_time() - start < 1.0

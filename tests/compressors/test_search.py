@@ -159,13 +159,14 @@ def test_fixture_laws(name: str) -> None:
     result = compress(text, ctx)
     assert result.kind == "search"
     assert result.changed
-    assert result.tokens_after <= 0.9 * result.tokens_before
+    assert count_tokens(result.text) <= 0.9 * count_tokens(text)
     missing = [fact for fact in facts if fact not in result.text]
     assert not missing
     assert ordered_subset(text, result.text)
     assert compress(text, ctx).text == result.text  # deterministic
     again = compress(result.text, ctx)
-    assert again.tokens_after <= result.tokens_after  # compressing again does not grow it
+    # compressing again does not grow it
+    assert count_tokens(again.text) <= count_tokens(result.text)
     for marker in markers(result.text):
         assert "\n" not in marker and " elided (" in marker
 

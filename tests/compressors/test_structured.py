@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from compressors import Context, compress, registry, structured
 from compressors.base import MARKER_PREFIX, render
+from compressors.tokens import count_tokens
 from tests.laws import bash, markers, ordered_subset
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "structured"
@@ -197,13 +198,14 @@ def test_fixture_laws(name: str) -> None:
     result = compress(text, ctx)
     assert result.kind == "structured"
     assert result.changed
-    assert result.tokens_after <= 0.9 * result.tokens_before
+    assert count_tokens(result.text) <= 0.9 * count_tokens(text)
     missing = [fact for fact in facts if fact not in result.text]
     assert not missing
     assert ordered_subset(text, result.text)
     assert compress(text, ctx).text == result.text  # deterministic
     again = compress(result.text, ctx)
-    assert again.tokens_after <= result.tokens_after  # compressing again does not grow it
+    # compressing again does not grow it
+    assert count_tokens(again.text) <= count_tokens(result.text)
     for marker in markers(result.text):
         assert "\n" not in marker and " elided (" in marker
 
@@ -219,9 +221,9 @@ def test_large_fixtures_save_seventy_percent() -> None:
     for name in NAMES:
         text, ctx, _ = load(name)
         result = compress(text, ctx)
-        if result.tokens_before >= 500:
-            before += result.tokens_before
-            after += result.tokens_after
+        if count_tokens(text) >= 500:
+            before += count_tokens(text)
+            after += count_tokens(result.text)
     assert after <= 0.3 * before
 
 
@@ -563,7 +565,7 @@ def test_laws_hold_on_random_input(lines: list[str]) -> None:
 def test_fast_on_a_megabyte() -> None:
     text = pretty({"items": items(6000), "versions": [f"1.{k}.0" for k in range(20000)]})
     assert len(text) > 1_000_000
-    start = time.perf_counter()
+    start = time.process_time()
     plan = structured.compress(text, bash("jq . x.json"))
     assert plan is not None
-    assert time.perf_counter() - start < 1.0
+    assert time.process_time() - start < 1.0

@@ -161,11 +161,12 @@ def test_fixture_laws(name: str) -> None:
     assert result.kind in ("vcs", "small")
     missing = [fact for fact in facts if fact not in result.text]
     assert not missing
-    assert result.tokens_after <= result.tokens_before
+    assert count_tokens(result.text) <= count_tokens(text)
     assert ordered_subset(text, result.text)
     assert compress(text, ctx).text == result.text  # deterministic
     again = compress(result.text, ctx)
-    assert again.tokens_after <= result.tokens_after  # compressing again does not grow it
+    # compressing again does not grow it
+    assert count_tokens(again.text) <= count_tokens(result.text)
     for marker in markers(result.text):
         assert "\n" not in marker and " elided (" in marker
 
@@ -464,9 +465,9 @@ def test_fast_on_a_megabyte() -> None:
     text = "\n".join(lines)
     while len(text) < 1_000_000:
         text += "\n" + text
-    start = time.perf_counter()
+    start = time.process_time()
     vcs.compress(text, bash("git log -p"))
-    assert time.perf_counter() - start < 0.5
+    assert time.process_time() - start < 0.5
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from compressors import Context, compress, registry, web
 from compressors.base import render
+from compressors.tokens import count_tokens
 from tests.laws import markers, ordered_subset
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "web"
@@ -142,13 +143,13 @@ def test_fixture_laws(name: str) -> None:
     result = compress(text, ctx)
     assert result.kind == "web"
     assert result.changed
-    assert result.tokens_after <= 0.9 * result.tokens_before
+    assert count_tokens(result.text) <= 0.9 * count_tokens(text)
     missing = [fact for fact in facts if fact not in result.text]
     assert not missing
     assert ordered_subset(text, result.text)
     assert compress(text, ctx).text == result.text  # deterministic
     again = compress(result.text, ctx)
-    assert again.tokens_after <= result.tokens_after
+    assert count_tokens(again.text) <= count_tokens(result.text)
     for marker in markers(result.text):
         assert "\n" not in marker and " elided (" in marker
 
@@ -164,9 +165,9 @@ def test_large_fixtures_save_seventy_percent() -> None:
     for name in NAMES:
         text, ctx, _ = load(name)
         result = compress(text, ctx)
-        if result.tokens_before >= 500:
-            before += result.tokens_before
-            after += result.tokens_after
+        if count_tokens(text) >= 500:
+            before += count_tokens(text)
+            after += count_tokens(result.text)
     assert after <= 0.3 * before
 
 
@@ -251,7 +252,7 @@ def test_sections_fold_on_long_pages() -> None:
         assert f"<p>S{k} paragraph 0:" in out
         assert f"rest of section 'Section {k}'" in out
     assert "<p>S3 paragraph 20:" not in out
-    assert compress(text, curl()).tokens_after < 0.3 * compress(text, curl()).tokens_before
+    assert count_tokens(compress(text, curl()).text) < 0.3 * count_tokens(text)
 
 
 def test_server_errors_stay() -> None:
@@ -360,6 +361,6 @@ def test_fast_on_a_megabyte() -> None:
         body += [f"<h2>Part {k}</h2>", *paragraphs(f"P{k}", 12), *script_block(8)]
     text = page(body)
     assert len(text) > 1_000_000
-    start = time.perf_counter()
+    start = time.process_time()
     assert web.compress(text, curl()) is not None
-    assert time.perf_counter() - start < 1.0
+    assert time.process_time() - start < 1.0

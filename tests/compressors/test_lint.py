@@ -1,0 +1,46 @@
+"""Lint and type-check outputs (ruff, mypy, tsc, eslint): every diagnostic keeps its location."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from compressors import Context, compress
+from compressors.tokens import count_tokens
+from tests.laws import ordered_subset
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "lint"
+NAMES = sorted(p.stem for p in FIXTURES.glob("*.txt"))
+
+
+def load(name: str) -> tuple[str, Context, list[str]]:
+    meta = json.loads((FIXTURES / f"{name}.json").read_text())
+    text = (FIXTURES / f"{name}.txt").read_bytes().decode("utf-8", "replace")
+    return text, Context(meta["tool"], meta["input"], meta["is_error"]), meta["facts"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_fixture_snapshot(name: str, snapshot) -> None:
+    text, ctx, _ = load(name)
+    assert compress(text, ctx).text == snapshot
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_diagnostic_location_survives(name: str) -> None:
+    text, ctx, facts = load(name)
+    result = compress(text, ctx)
+    assert not [f for f in facts if f not in result.text]
+    assert ordered_subset(text, result.text)
+    assert count_tokens(result.text) <= count_tokens(text)
+
+
+def test_a_long_rustc_style_report_keeps_headers_and_locations_past_the_cut() -> None:
+    text, ctx, _ = load("ruff_check_full")
+    result = compress(text, ctx)
+    assert result.changed
+    lines = text.split("\n")
+    for k, line in enumerate(lines):
+        if line.lstrip().startswith("--> "):
+            assert lines[k - 1] in result.text and line in result.text
