@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from types import ModuleType
 
 from compressors import code, generic, listing, logs, search, structured, traces, vcs, web
@@ -60,13 +61,28 @@ def _windowed(family: ModuleType, text: str, ctx: Context) -> Plan | None:
         plan.source = plan.source + "\n" + "\n".join(rest)
     # The first line after the head is kept, so the head's last run and the rest's stay apart.
     plan.keep.add(h)
-    plan.keep.update(h + k for k in problem_lines(rest))
+    plan.keep.update(h + k for k in _rest_problems(text, h, rest, plan.source is not None))
     plan.keep.update(range(len(lines) - WINDOW_TAIL, len(lines)))
     note = f"output past the first {WINDOW_CHARS // 1000} KB; problem lines kept"
     for k in [k for k in plan.keep if k >= h]:  # a note where each dropped run starts
         if k + 1 < len(lines) and k + 1 not in plan.keep:
             plan.notes[k + 1] = note
     return plan
+
+
+# Per worker thread: the last block's problem lines past the window. A family that finds
+# nothing to fold and the generic pass after it ask for the same ones, on a megabyte.
+_memo = threading.local()
+
+
+def _rest_problems(text: str, h: int, rest: list[str], cleaned: bool) -> set[int]:
+    key = getattr(_memo, "key", None)
+    # ``is``: the memo holds the text, so its identity cannot pass to another block.
+    if key is not None and key[0] is text and key[1:] == (h, cleaned):
+        return _memo.found
+    found = problem_lines(rest)
+    _memo.key, _memo.found = (text, h, cleaned), found
+    return found
 
 
 _OWN_MARKER = re.compile(r"^\[trimline\] \d+ lines? elided \(", re.MULTILINE)
