@@ -33,6 +33,7 @@ from addons.routing.step import Router
 from addons.streams import decode_body, decoder
 from compressors import DEFAULT_THRESHOLD, Context, Result, compress
 from compressors.base import block_id
+from compressors.registry import EXACT_CHARS
 from compressors.tokens import count_tokens
 from metering import budgets, retention, stats
 from metering.access import AccessError, require_safe_binding, resolve_token
@@ -459,6 +460,8 @@ class Trimline:
             ms = (time.perf_counter() - t0) * 1000
             if result.kind in ("small", "unseen"):
                 continue
+            # A large block's counts are estimates until the writer counts it, off this path.
+            estimated = len(block.text) >= EXACT_CHARS
             record.blocks.append(
                 BlockRecord(
                     block.tool,
@@ -467,9 +470,8 @@ class Trimline:
                     result.tokens_after,
                     ms,
                     cached,
-                    # Estimates until the writer counts these exactly, off this path.
-                    text_before=block.text,
-                    text_after=result.text if result.changed else None,
+                    text_before=block.text if estimated else None,
+                    text_after=result.text if estimated and result.changed else None,
                 )
             )
             if result.changed:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import orjson
 
-from compressors.tokens import count_tokens
+from compressors.tokens import count_tokens, estimate_tokens
 from metering import db, metrics, retention, store
 from metering.block_tokens import count_blocks
 from metering.estimate import request_tokens
@@ -34,6 +34,22 @@ _STOP = object()
 PRUNE_EVERY = 600.0  # seconds between prunes of the originals store
 RETRY_MIN, RETRY_MAX = 0.25, 5.0  # seconds between attempts while the store is unavailable
 STOP_GRACE = 20.0  # seconds a stopping writer keeps retrying what it still holds
+# Records queued before the writer falls back to estimates: a record with its request's
+# text can weigh hundreds of KB, and a backlog of them must not grow the proxy without bound.
+LIGHT_AFTER = 500
+
+
+def lighten(r: CallRecord) -> None:
+    """Sizes estimated now (some 2 ms per MB) instead of counted later, and the texts let go.
+
+    For a writer that cannot keep up: memory stays bounded by the queue's length times a
+    small record, and the backlog drains faster."""
+    if r.request_json is not None and r.tokens_before is None:
+        r.tokens_before = estimate_tokens(r.request_json.decode("utf-8", "replace"))
+        r.tokens_after = r.tokens_before - r.tokens_saved_by_blocks
+    r.request_json = None
+    for b in r.blocks:
+        b.text_before = b.text_after = None
 
 
 class RecordWriter:
@@ -59,6 +75,8 @@ class RecordWriter:
         self.dropped_other = 0
         self.store_errors = 0
         self._queue: queue.Queue[object] = queue.Queue(maxsize=max_queue)
+        # Past this backlog, records are queued without the texts they would be counted from.
+        self.light_after = min(LIGHT_AFTER, max_queue // 2)
         # What the store refused for now, oldest first; retried until it is back.
         self._pending_calls: deque[CallRecord] = deque()
         self._pending_decisions: deque[Decision] = deque()
@@ -92,6 +110,8 @@ class RecordWriter:
 
     def submit(self, record: CallRecord | Decision | Original) -> None:
         """Never blocks the proxy: a full queue counts the record as dropped."""
+        if isinstance(record, CallRecord) and self._queue.qsize() > self.light_after:
+            lighten(record)
         try:
             self._queue.put_nowait(record)
         except queue.Full:

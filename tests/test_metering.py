@@ -8,6 +8,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from compressors.tokens import estimate_tokens
 from metering import stats, store
 from metering.estimate import request_tokens
 from metering.prices import cost, saved, use_price_file
@@ -86,6 +87,25 @@ def test_writer_estimates_request_size_off_the_request_path(store_target: str | 
     (row,) = query(store_target, "SELECT tokens_before, tokens_after FROM calls")
     assert row == (request_tokens(body), request_tokens(body) - 300)
     assert row[0] > 500
+
+
+def test_a_backlogged_writer_queues_records_without_their_texts(tmp_path: Path) -> None:
+    """A writer that falls behind must not hold every request's text: past ``light_after``
+    queued records, sizes are estimated at once and the texts let go."""
+    body = {"model": "m", "messages": [{"role": "user", "content": "hello world " * 400}]}
+    record = CallRecord(
+        ts=1.0, provider="anthropic", endpoint="messages", session="s", model="m", stream=False
+    )
+    record.request_json = orjson.dumps(body)
+    block = BlockRecord("Bash", "logs", 400, 100, 1.0, False, text_before="x " * 20000)
+    record.blocks = [block]
+    writer = RecordWriter(tmp_path / "t.db")
+    writer.light_after = -1  # as if the backlog were already long
+    writer.submit(record)
+    assert record.request_json is None and block.text_before is None  # let go at once
+    writer.close()
+    (row,) = query(tmp_path / "t.db", "SELECT tokens_before, tokens_after FROM calls")
+    assert row == (estimate_tokens(orjson.dumps(body).decode()), row[0] - 300)
 
 
 def test_schema_migrations_are_idempotent(store_target: str | Path) -> None:
