@@ -386,7 +386,7 @@ def screenshot(url: str, path: Path) -> str:
                 "--disable-component-update",
                 "--disable-sync",
                 f"--user-data-dir={profile}",
-                "--window-size=1400,2200",
+                "--window-size=1400,2400",
                 f"--screenshot={path}",
                 url,
             ],
@@ -538,7 +538,10 @@ def run(scale: float = 1.0, db: str | None = None, out_dir: Path | None = None) 
         f"budget ({overshoot / per_call:+.1f} calls past it)"
     )
     checks["dashboard renders budgets and alerts"] = (
-        "payments-day" in html and "Active alerts" in html and "spend spike" in html
+        '<section id="budgets">' in html
+        and "payments-day" in html
+        and "Active alerts" in html
+        and "spend spike" in html
     )
     lines.append(f"dashboard screenshot: {shot}")
     for name, good in checks.items():

@@ -242,6 +242,13 @@ height:10px;margin-right:4px} .empty{color:#777} .alert{color:#a40000} .muted{co
 """
 
 
+def _amount(budget: dict[str, Any], field: str) -> str:
+    value = budget.get(field)
+    if value is None:
+        return "–"
+    return f"{num(round(value))} tokens" if budget.get("unit") == "tokens" else usd(value)
+
+
 def render(conn: Connection, now: float | None = None) -> str:
     now = time.time() if now is None else now
     budget_rows = stats.budgets(conn)
@@ -284,6 +291,40 @@ def render(conn: Connection, now: float | None = None) -> str:
         '<div class="cards" id="cards">',
         *(f'<div class="card">{escape(k)}<b>{v}</b></div>' for k, v in cards),
         "</div>",
+        '<section id="alerts"><h2>Active alerts</h2>',
+        _table(
+            ["time (UTC)", "kind", "scope", "message"],
+            [
+                [
+                    when(a["ts"]) if a.get("ts") else "–",
+                    escape(str(a.get("kind") or "")),
+                    escape(f"{a.get('scope') or ''} {a.get('name') or ''}".strip()),
+                    f'<span class="alert">{escape(str(a.get("message") or ""))}</span>',
+                ]
+                for a in active
+            ],
+            "No active alerts.",
+        ),
+        "</section>",
+        '<section id="budgets"><h2>Budgets</h2>',
+        _table(
+            ["budget", "scope", "window", "limit", "spent", "used", "forecast", "at 100%"],
+            [
+                [
+                    escape(str(b.get("name") or "")),
+                    escape(str(b.get("scope") or "")),
+                    escape(str(b.get("period") or "")),
+                    _amount(b, "amount"),
+                    _amount(b, "spent"),
+                    f"{b['used_pct']:.0f}%" if b.get("used_pct") is not None else "–",
+                    _amount(b, "forecast"),
+                    escape(str(b.get("action") or "")),
+                ]
+                for b in budget_rows
+            ],
+            "No budgets configured (trimline serve --budgets FILE).",
+        ),
+        "</section>",
         '<section id="spend"><h2>Spend this month</h2>',
         f'<p>month to date <b data-value="{spend["month_to_date_usd"]}">'
         f"{usd(spend['month_to_date_usd'])}</b> · 7-day average {usd(spend['avg_daily_7d_usd'])}/day"
@@ -360,20 +401,6 @@ def render(conn: Connection, now: float | None = None) -> str:
             "No sessions yet.",
         ),
         "</section>",
-        '<section id="alerts"><h2>Active alerts</h2>',
-        _table(
-            ["time (UTC)", "kind", "scope", "message"],
-            [
-                [
-                    when(a["ts"]) if a.get("ts") else "–",
-                    escape(str(a.get("kind") or "")),
-                    escape(f"{a.get('scope') or ''} {a.get('name') or ''}".strip()),
-                    f'<span class="alert">{escape(str(a.get("message") or ""))}</span>',
-                ]
-                for a in active
-            ],
-            "No active alerts.",
-        ),
         "</section></body></html>",
     ]
     return "\n".join(html)

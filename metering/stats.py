@@ -137,6 +137,14 @@ def _missing_table(e: Exception) -> bool:
 
 # The budgets file the running proxy enforces (``trimline serve --budgets``), for the read side.
 _budget_config: BudgetFile | None = None
+# What an alert's subject is, by kind.
+_ALERT_SCOPES = {
+    "budget_threshold": "budget",
+    "hourly_spike": "team",
+    "call_outlier": "session",
+    "session_outlier": "session",
+    "retry_loop": "session",
+}
 # An alert counts as active for this long after it fired (each fires once per window).
 ACTIVE_SECONDS = 86400.0
 
@@ -175,6 +183,8 @@ def alerts(conn: Connection, *, limit: int = 100, now: float | None = None) -> l
         return []
     for row in rows:
         row["name"] = row["subject"]
-        row["scope"] = row["kind"]
+        row["scope"] = _ALERT_SCOPES.get(row["kind"], row["kind"])
+        if row["kind"] == "hourly_spike" and row["subject"] == "*":
+            row["scope"], row["name"] = "all", "teams"
         row["active"] = now - row["ts"] < ACTIVE_SECONDS
     return rows
