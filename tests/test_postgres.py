@@ -199,7 +199,15 @@ def test_postgresql_stopped_mid_run_loses_no_record(
             relay.up()
             assert wait_rows(pg, 9, timeout=20) == 9
             totals = p.wait_for_requests(9)["totals"]
-            log = p.log.read_text()
+            # The log line may land a moment after the rows it speaks of.
+            deadline = time.monotonic() + 10
+            while True:
+                log = p.log.read_text()
+                if "held back" in log and "available again" in log:
+                    break
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.1)
     finally:
         relay.close()
     assert totals["requests"] == 9
