@@ -184,16 +184,17 @@ class Metrics:
             ("cache_read", u.cache_read_input_tokens),
             ("cache_write", u.cache_creation_input_tokens),
         ):
-            if value:
+            # Counters only go up: usage a provider reports as negative is not counted.
+            if value and value > 0:
                 self.tokens.labels(*labels, kind).inc(value)
         if rec.cost_usd is not None:
-            self.cost.labels(*labels).inc(rec.cost_usd)
+            self.cost.labels(*labels).inc(max(0.0, rec.cost_usd))
         elif rec.status == 200:
             self.unpriced.labels(*labels).inc()
         saved = rec.tokens_saved_by_blocks
         if saved > 0:
             self.saved_tokens.labels(*labels).inc(saved)
-        if rec.saved_usd:
+        if rec.saved_usd and rec.saved_usd > 0:
             self.saved_usd.labels(*labels).inc(rec.saved_usd)
         for b in rec.blocks:
             if not b.cached:

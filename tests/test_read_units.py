@@ -62,6 +62,25 @@ def test_a_broken_record_does_not_break_metrics() -> None:
     m.observe(call(T0))
 
 
+def test_negative_usage_is_not_counted_but_the_call_is() -> None:
+    """Found by the fuzz run: a provider reporting negative tokens made the whole call
+    go uncounted (prometheus counters refuse to go down)."""
+    m = Metrics()
+    odd = call(T0)
+    odd.usage = Usage(input_tokens=-5, output_tokens=10)
+    odd.cost_usd = -0.1
+    m.observe(odd)
+    samples = {
+        (s.name, s.labels.get("kind")): s.value
+        for f in text_string_to_metric_families(m.render().decode())
+        for s in f.samples
+    }
+    assert samples[("trimline_requests_total", None)] == 1
+    assert samples[("trimline_tokens_total", "output")] == 10
+    assert ("trimline_tokens_total", "input") not in samples
+    assert samples[("trimline_overhead_seconds_count", None)] == 1  # counted to the end
+
+
 def test_five_hour_blocks_follow_ccusage(tmp_path: Path) -> None:
     writer = RecordWriter(tmp_path / "t.db")
     times = [
