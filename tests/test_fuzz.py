@@ -626,6 +626,15 @@ def test_compressors_never_fail_never_expand_and_are_deterministic(
     assert compress(text, context, threshold) == result
 
 
+def test_a_block_the_token_estimate_misjudges_never_grows() -> None:
+    """Found by the 100k-case run: lines of slashes are a few cl100k tokens each, but by byte
+    classes they look like thousands; markers in their place cost more than they saved."""
+    text = "\n".join(["Traceback (most recent call last):", "x" * 118, "/" * 2747] * 7)
+    result = compress(text, Context("Bash", {"command": "pytest -v"}), 0)
+    assert count_tokens(result.text) <= count_tokens(text)
+    assert result.tokens_after <= result.tokens_before
+
+
 def adversarial_mb(size: int) -> dict[str, str]:
     """Inputs shaped to trip backtracking regexes and quadratic loops."""
     return {
