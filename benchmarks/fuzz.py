@@ -81,7 +81,12 @@ def property_tests(cases: int) -> tuple[bool, float]:
         text=True,
     )
     took = time.perf_counter() - t0
-    print(proc.stdout[-4000:] if proc.returncode else proc.stdout.strip().splitlines()[-1])
+    if proc.returncode:
+        # The assertion and the falsifying example, cut short: one example can be megabytes.
+        lines = proc.stdout.splitlines()
+        shown = [line[:300] for line in lines if line.startswith(("E ", "FAILED"))]
+        print("\n".join(shown[:80]))
+    print(proc.stdout.strip().splitlines()[-1])
     return proc.returncode == 0, per_test * PROPERTY_TESTS / took
 
 
