@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from compressors import Context, compress
+from compressors.registry import EXACT_CHARS
 from compressors.tokens import count_tokens
 from metering import store
 from metering.records import BlockRecord, CallRecord
@@ -15,7 +16,8 @@ from tests.samples import pytest_log
 def test_the_writer_stores_exact_counts_of_a_block_compressed_on_estimates(
     tmp_path: Path,
 ) -> None:
-    text = pytest_log() * 4  # large enough that the registry decides on estimates
+    # Large enough that the registry decides on estimates.
+    text = pytest_log() * (EXACT_CHARS // len(pytest_log()) + 1)
     result = compress(text, Context("Bash", {"command": "pytest -v"}))
     assert result.changed
     exact = (count_tokens(text), count_tokens(result.text))
