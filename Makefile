@@ -1,5 +1,7 @@
 # Everything runs from a local virtualenv that the first target to need it creates.
-PYTHON ?= python3
+# The newest Python Trimline supports on this machine (3.13, 3.12, then 3.11). Each candidate
+# is run, not just looked up: pyenv's shims exist for versions that are not selected.
+PYTHON ?= $(shell for p in python3.13 python3.12 $$(ls -d $$HOME/.pyenv/versions/3.1[23].*/bin/python3 2>/dev/null | sort -rV) python3.11 python3; do $$p -c 'import sys; assert (3, 11) <= sys.version_info < (3, 14)' 2>/dev/null && { echo $$p; break; }; done)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed

@@ -20,10 +20,9 @@ from pathlib import Path
 
 import orjson
 import zstandard
-
-from compressors import Context, Elision, Result
-from metering import db
-from metering.records import Decision
+from trimline.compressors import Context, Elision, Result
+from trimline.metering import db
+from trimline.metering.records import Decision
 
 log = logging.getLogger(__name__)
 RECONNECT_EVERY = 5.0  # seconds between attempts to reach an unavailable database

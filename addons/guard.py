@@ -26,17 +26,16 @@ from pathlib import Path
 from typing import Any
 
 from mitmproxy import http
-
-from addons import refusals
-from addons.retries import RetryTracker
-from addons.routing.models import smaller_model
-from metering import ledger, store
-from metering.alerts import Alert
-from metering.budgets import Budget, BudgetFile, window_bounds
-from metering.estimate import request_tokens
-from metering.prices import cost
-from metering.records import CallRecord, Usage
-from metering.watcher import Watcher
+from trimline.addons import refusals
+from trimline.addons.retries import RetryTracker
+from trimline.addons.routing.models import smaller_model
+from trimline.metering import ledger, store
+from trimline.metering.alerts import Alert
+from trimline.metering.budgets import Budget, BudgetFile, window_bounds
+from trimline.metering.estimate import request_tokens
+from trimline.metering.prices import cost
+from trimline.metering.records import CallRecord, Usage
+from trimline.metering.watcher import Watcher
 
 log = logging.getLogger("trimline")
 

@@ -17,8 +17,7 @@ from typing import Any
 
 import orjson
 from mitmproxy import ctx, http
-
-from addons.streams import decoder
+from trimline.addons.streams import decoder
 
 log = logging.getLogger(__name__)
 

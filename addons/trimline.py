@@ -7,6 +7,15 @@ records and stats in ``metering``.
 
 from __future__ import annotations
 
+import os
+import sys
+
+# ``mitmdump -s addons/trimline.py`` loads this file by path with its folder first on
+# sys.path, where this very file would shadow the ``trimline`` package; drop that entry.
+if __name__ != "trimline.addons.trimline":
+    _here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _here]
+
 import asyncio
 import base64
 import logging
@@ -21,28 +30,27 @@ import orjson
 from mitmproxy import ctx, http
 from mitmproxy.exceptions import OptionsError
 from mitmproxy.proxy.mode_specs import ReverseMode
-
-from addons import attribution
-from addons.decisions import Decisions, decision_key
-from addons.defaults import DEFAULT_HOSTS, default_db_path
-from addons.guard import Guard
-from addons.providers import anthropic, openai_chat, openai_responses
-from addons.providers.base import Provider, UsageTap
-from addons.providers.sse import SSEReader
-from addons.routing.step import Router
-from addons.streams import decode_body, decoder
-from compressors import DEFAULT_THRESHOLD, Context, Result, compress
-from compressors.base import block_id
-from compressors.registry import EXACT_CHARS
-from compressors.tokens import count_tokens
-from metering import budgets, retention, stats
-from metering.access import AccessError, require_safe_binding, resolve_token
-from metering.db import redact
-from metering.prices import use_price_file
-from metering.records import BlockRecord, CallRecord, Original
-from metering.server import StatsServer
-from metering.user_prices import PriceFileError
-from metering.writer import RecordWriter
+from trimline.addons import attribution
+from trimline.addons.decisions import Decisions, decision_key
+from trimline.addons.guard import Guard
+from trimline.addons.providers import anthropic, openai_chat, openai_responses
+from trimline.addons.providers.base import Provider, UsageTap
+from trimline.addons.providers.sse import SSEReader
+from trimline.addons.routing.step import Router
+from trimline.addons.streams import decode_body, decoder
+from trimline.compressors import DEFAULT_THRESHOLD, Context, Result, compress
+from trimline.compressors.base import block_id
+from trimline.compressors.registry import EXACT_CHARS
+from trimline.compressors.tokens import count_tokens
+from trimline.core.paths import DEFAULT_HOSTS, default_db_path
+from trimline.metering import budgets, retention, stats
+from trimline.metering.access import AccessError, require_safe_binding, resolve_token
+from trimline.metering.db import redact
+from trimline.metering.prices import use_price_file
+from trimline.metering.records import BlockRecord, CallRecord, Original
+from trimline.metering.server import StatsServer
+from trimline.metering.user_prices import PriceFileError
+from trimline.metering.writer import RecordWriter
 
 log = logging.getLogger("trimline")
 

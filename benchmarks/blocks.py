@@ -6,11 +6,12 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
+from trimline.compressors import compress
+from trimline.compressors.tokens import count_tokens
+
 from benchmarks.common import facts_kept, saved_pct, unfold_paths
 from benchmarks.peers import PeerResult, run_peers
 from benchmarks.savings import measure
-from compressors import compress
-from compressors.tokens import count_tokens
 from fixtures.load import Fixture
 
 

@@ -9,7 +9,7 @@ from genai_prices import Usage as PriceUsage
 from genai_prices import calc_price
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+CORPORA = ROOT / "fixtures" / "corpora"  # real agent runs, copied in with their licence
 
 # The two price points of the session cost model (genai-prices' bundled data, never fetched).
 PRICE_MODELS = (("anthropic", "claude-sonnet-4-5"), ("openai", "gpt-5"))

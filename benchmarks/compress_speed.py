@@ -17,8 +17,8 @@ import sys
 import time
 
 import orjson
+from trimline.compressors import compress
 
-from compressors import compress
 from fixtures.load import Fixture, load_all
 
 _NUMBERED = re.compile(r"( *)(\d{1,9})(\t|→)")

@@ -45,9 +45,9 @@ import anthropic
 import orjson
 from genai_prices import Usage as PriceUsage
 from genai_prices import calc_price
+from trimline.metering import store
+from trimline.metering.records import CallRecord, Usage
 
-from metering import store
-from metering.records import CallRecord, Usage
 from tests.fake_anthropic import FakeAnthropic
 from tests.fake_anthropic import Usage as FakeUsage
 from tests.fake_upstream import Reply

@@ -29,9 +29,9 @@ ATHERIS = """
 import asyncio, sys, tempfile
 import atheris
 with atheris.instrument_imports():
-    from addons.trimline import Trimline
-    from addons import streams
-    from addons.providers import anthropic, openai_chat, openai_responses
+    from trimline.addons.trimline import Trimline
+    from trimline.addons import streams
+    from trimline.addons.providers import anthropic, openai_chat, openai_responses
 from mitmproxy.test import taddons
 from tests.test_fuzz import make_flow
 
@@ -92,7 +92,8 @@ def property_tests(cases: int) -> tuple[bool, float]:
 
 def slow_inputs(size: int, limit: float) -> list[str]:
     sys.path.insert(0, str(ROOT))
-    from compressors import compress
+    from trimline.compressors import compress
+
     from tests.test_fuzz import SLOW_CONTEXTS, adversarial_mb
 
     slow = []

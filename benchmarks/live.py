@@ -22,8 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
+from trimline.compressors import compress
 
-from compressors import compress
 from fixtures.load import Fixture
 
 SYSTEM = (

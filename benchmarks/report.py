@@ -221,7 +221,7 @@ def _sessions(s: dict | None, charts: dict[str, str]) -> list[str]:
         "(`fixtures/sessions/`); `constructed` = real tool outputs from `fixtures/` in a "
         f"realistic turn order, with a stand-in system prompt and tools of "
         f"{s['prefix_tokens']['constructed']:,} tokens; `SWE-agent` = a real SWE-agent run's "
-        "observations in order (`shared/corpora/`), converted to Claude Code's wire format."
+        "observations in order (`fixtures/corpora/`), converted to Claude Code's wire format."
     )
     out.append("")
     rows = []

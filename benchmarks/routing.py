@@ -33,8 +33,8 @@ from typing import Any
 
 import httpx
 import orjson
+from trimline.addons.routing.models import provider_of
 
-from addons.routing.models import provider_of
 from benchmarks.common import money, price, saved_pct, table
 from benchmarks.sessions import (
     OUTPUT_TOKENS,

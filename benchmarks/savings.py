@@ -15,9 +15,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import orjson
+from trimline.compressors import compress
+from trimline.compressors.tokens import count_tokens
 
-from compressors import compress
-from compressors.tokens import count_tokens
 from fixtures.load import Fixture, load_all
 
 

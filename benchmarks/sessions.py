@@ -6,7 +6,7 @@ Sources, each marked in the report:
   (``{"path", "headers", "body"}``), replayed as recorded;
 - ``constructed``: real tool outputs from ``fixtures/`` in realistic turn sequences
   (run tests, search, read, edit, run again…), in Claude Code's wire format;
-- ``SWE-agent``: the real runs in ``shared/corpora/swe-agent-trajectories`` (real
+- ``SWE-agent``: the real runs in ``fixtures/corpora/swe-agent-trajectories`` (real
   observations, in the order the agent made them), converted to the same format.
 
 Every request goes to a fake upstream twice: directly, and through ``trimline serve`` in
@@ -30,9 +30,9 @@ from typing import Any
 
 import httpx
 import orjson
+from trimline.compressors.tokens import count_tokens
 
-from benchmarks.common import PRICE_MODELS, ROOT, SHARED, price, saved_pct
-from compressors.tokens import count_tokens
+from benchmarks.common import CORPORA, PRICE_MODELS, ROOT, price, saved_pct
 from fixtures.load import Fixture
 from tests.fake_anthropic import FakeAnthropic
 from tests.fake_openai import FakeOpenAI
@@ -41,7 +41,7 @@ from tests.proxy import trimline_serve
 
 OUTPUT_TOKENS = 150  # billed output per turn: a short thought and a tool call
 CAPTURED = ROOT / "fixtures" / "sessions"
-TRAJECTORIES = SHARED / "corpora" / "swe-agent-trajectories"
+TRAJECTORIES = CORPORA / "swe-agent-trajectories"
 DROP_HEADERS = {
     "host",
     "content-length",
@@ -320,7 +320,10 @@ def swe_agent(limit: int | None = None) -> list[Session]:
     """Real SWE-agent runs: their observations in order, as Bash tool results."""
     sessions: list[Session] = []
     seen: set[str] = set()
-    for path in sorted(glob.glob(str(TRAJECTORIES / "*.traj"))):
+    paths = sorted(glob.glob(str(TRAJECTORIES / "*.traj")))
+    if not paths:  # a figure silently computed on fewer sessions would be a false figure
+        raise SystemExit(f"no SWE-agent runs under {TRAJECTORIES}: is this a full clone?")
+    for path in paths:
         try:
             data = json.loads(Path(path).read_text())
         except (OSError, ValueError):

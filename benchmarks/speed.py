@@ -22,10 +22,10 @@ from pathlib import Path
 
 import httpx
 import orjson
+from trimline.compressors.tokens import count_tokens
 
 from benchmarks.common import pct
 from benchmarks.peers import INSTALL_TIMEOUT, Peer
-from compressors.tokens import count_tokens
 from fixtures.load import Fixture
 from tests.fake_anthropic import FakeAnthropic
 from tests.proxy import _wait_port, free_port, trimline_serve

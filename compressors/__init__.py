@@ -1,6 +1,6 @@
 """Format-aware compressors for coding agents' tool outputs. Pure: no I/O."""
 
-from compressors.base import Context, Elision, Result
-from compressors.registry import DEFAULT_THRESHOLD, compress
+from trimline.compressors.base import Context, Elision, Result
+from trimline.compressors.registry import DEFAULT_THRESHOLD, compress
 
 __all__ = ["DEFAULT_THRESHOLD", "Context", "Elision", "Result", "compress"]

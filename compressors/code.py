@@ -37,7 +37,7 @@ from bisect import bisect_left, bisect_right
 from functools import lru_cache
 from typing import Any
 
-from compressors.base import Context, Plan, marker
+from trimline.compressors.base import Context, Plan, marker
 
 KIND = "code"
 

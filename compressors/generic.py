@@ -7,8 +7,8 @@ import re
 from bisect import bisect_right
 from itertools import accumulate
 
-from compressors.base import Context, Plan
-from compressors.text import clean, mask, problem_lines
+from trimline.compressors.base import Context, Plan
+from trimline.compressors.text import clean, mask, problem_lines
 
 KIND = "generic"
 HEAD = 60

@@ -26,9 +26,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
 
-from compressors.base import MARKER_PREFIX, Context, Plan, fold_runs
-from compressors.shellcmd import first_program
-from compressors.text import NOISE_DIRS, clean
+from trimline.compressors.base import MARKER_PREFIX, Context, Plan, fold_runs
+from trimline.compressors.shellcmd import first_program
+from trimline.compressors.text import NOISE_DIRS, clean
 
 KIND = "listing"
 

@@ -29,10 +29,9 @@ from itertools import accumulate, groupby, pairwise, repeat
 from itertools import compress as compress_items
 
 from rapidfuzz.fuzz import ratio
-
-from compressors import traces
-from compressors.base import MARKER_PREFIX, Context, Plan
-from compressors.text import clean, mask
+from trimline.compressors import traces
+from trimline.compressors.base import MARKER_PREFIX, Context, Plan
+from trimline.compressors.text import clean, mask
 
 KIND = "logs"
 

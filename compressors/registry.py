@@ -17,10 +17,10 @@ import re
 import threading
 from types import ModuleType
 
-from compressors import code, generic, listing, logs, search, structured, traces, vcs, web
-from compressors.base import MARKER_PREFIX, Context, Plan, Result, render
-from compressors.text import clean, problem_lines
-from compressors.tokens import count_tokens, estimate_tokens
+from trimline.compressors import code, generic, listing, logs, search, structured, traces, vcs, web
+from trimline.compressors.base import MARKER_PREFIX, Context, Plan, Result, render
+from trimline.compressors.text import clean, problem_lines
+from trimline.compressors.tokens import count_tokens, estimate_tokens
 
 log = logging.getLogger(__name__)
 

@@ -35,8 +35,8 @@ from collections import deque
 from collections.abc import Callable
 from itertools import accumulate
 
-from compressors.base import MARKER_PREFIX, Context, Plan
-from compressors.text import clean
+from trimline.compressors.base import MARKER_PREFIX, Context, Plan
+from trimline.compressors.text import clean
 
 KIND = "structured"
 

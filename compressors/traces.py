@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import re
 
-from compressors.base import Context, Plan, worth_folding
-from compressors.text import clean, problem_lines
+from trimline.compressors.base import Context, Plan, worth_folding
+from trimline.compressors.text import clean, problem_lines
 
 KIND = "traces"
 

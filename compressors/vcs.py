@@ -28,9 +28,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from compressors.base import MARKER_PREFIX, Context, Plan, fold_runs
-from compressors.shellcmd import first_program, git_subcommand
-from compressors.text import NOISE_DIRS, clean
+from trimline.compressors.base import MARKER_PREFIX, Context, Plan, fold_runs
+from trimline.compressors.shellcmd import first_program, git_subcommand
+from trimline.compressors.text import NOISE_DIRS, clean
 
 KIND = "vcs"
 

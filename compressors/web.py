@@ -26,9 +26,9 @@ import shlex
 from bisect import bisect_right
 from collections.abc import Callable
 
-from compressors.base import Context, Plan
-from compressors.structured import _numbered_rows, content_rows
-from compressors.text import clean
+from trimline.compressors.base import Context, Plan
+from trimline.compressors.structured import _numbered_rows, content_rows
+from trimline.compressors.text import clean
 
 KIND = "web"
 

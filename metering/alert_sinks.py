@@ -13,8 +13,7 @@ import threading
 import urllib.request
 
 import orjson
-
-from metering.alerts import Alert
+from trimline.metering.alerts import Alert
 
 log = logging.getLogger("trimline.alerts")
 

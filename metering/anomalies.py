@@ -18,8 +18,8 @@ import statistics
 from collections import defaultdict
 from typing import Any
 
-from metering.alerts import Alert
-from metering.budgets import Anomalies
+from trimline.metering.alerts import Alert
+from trimline.metering.budgets import Anomalies
 
 HOUR = 3600.0
 WEEK = 7 * 86400.0

@@ -15,10 +15,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from pydantic.json_schema import models_json_schema
-
-from metering import queries, stats
-from metering.queries import BadQuery
-from metering.store import Connection
+from trimline.metering import queries, stats
+from trimline.metering.queries import BadQuery
+from trimline.metering.store import Connection
 
 MAX_N = 1000
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from metering.queries import HOUR, rows, where
-from metering.store import Connection
+from trimline.metering.queries import HOUR, rows, where
+from trimline.metering.store import Connection
 
 BLOCK_SECONDS = 5 * HOUR
 

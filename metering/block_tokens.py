@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 
-from compressors.tokens import count_tokens
-from metering.records import BlockRecord
+from trimline.compressors.tokens import count_tokens
+from trimline.metering.records import BlockRecord
 
 MAX_REMEMBERED = 50_000  # counts kept (some 100 bytes each)
 _counts: OrderedDict[bytes, int] = OrderedDict()

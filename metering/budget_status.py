@@ -10,9 +10,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from metering import ledger
-from metering.alerts import Alert
-from metering.budgets import Budget, BudgetFile, window_bounds
+from trimline.metering import ledger
+from trimline.metering.alerts import Alert
+from trimline.metering.budgets import Budget, BudgetFile, window_bounds
 
 DAY = 86400.0
 WEEK = 7 * DAY

@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
-from metering import api, queries, stats
-from metering.store import Connection
+from trimline.metering import api, queries, stats
+from trimline.metering.store import Connection
 
 COLORS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f")
 OTHER_COLOR = "#bab0ac"

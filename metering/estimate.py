@@ -12,8 +12,7 @@ from collections import OrderedDict
 from typing import Any
 
 import orjson
-
-from compressors.tokens import count_tokens
+from trimline.compressors.tokens import count_tokens
 
 _CACHE_SIZE = 16384
 _cache: OrderedDict[bytes, int] = OrderedDict()

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from metering.budgets import Budget, window_bounds
+from trimline.metering.budgets import Budget, window_bounds
 
 TOKENS_SQL = (
     "COALESCE(input_tokens, 0) + COALESCE(output_tokens, 0)"

@@ -18,8 +18,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
-
-from metering.records import CallRecord
+from trimline.metering.records import CallRecord
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,8 @@ import time
 from pathlib import Path
 
 import zstandard
-
-from addons.defaults import data_dir
-from metering.db import is_url
+from trimline.core.paths import data_dir
+from trimline.metering.db import is_url
 
 MAX_BYTES = 512 << 20
 RETENTION_DAYS = 30

@@ -22,10 +22,9 @@ from pathlib import Path
 
 from genai_prices import Usage as PriceUsage
 from genai_prices import calc_price
-
-from metering import user_prices
-from metering.records import Usage
-from metering.user_prices import ModelPrice
+from trimline.metering import user_prices
+from trimline.metering.records import Usage
+from trimline.metering.user_prices import ModelPrice
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ import time
 from datetime import UTC, date, datetime
 from typing import Any
 
-from metering.stats import _CALL_SUMS, _MODEL_CALLS, _TOTAL_SUMS
-from metering.store import Connection
+from trimline.metering.stats import _CALL_SUMS, _MODEL_CALLS, _TOTAL_SUMS
+from trimline.metering.store import Connection
 
 DAY = 86400
 HOUR = 3600

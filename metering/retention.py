@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 import math
 
-from metering.store import Connection
+from trimline.metering.store import Connection
 
 log = logging.getLogger(__name__)
 

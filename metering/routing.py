@@ -10,8 +10,8 @@ same output tokens.
 
 from __future__ import annotations
 
-from metering.prices import cost
-from metering.records import CallRecord, Usage
+from trimline.metering.prices import cost
+from trimline.metering.records import CallRecord, Usage
 
 
 def counterfactual(r: CallRecord) -> float | None:

@@ -12,10 +12,9 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import orjson
 from prometheus_client import CONTENT_TYPE_LATEST
-
-from metering import access, api, dashboard, db, stats, store
-from metering.metrics import METRICS
-from metering.queries import BadQuery
+from trimline.metering import access, api, dashboard, db, stats, store
+from trimline.metering.metrics import METRICS
+from trimline.metering.queries import BadQuery
 
 log = logging.getLogger(__name__)
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from metering.alerts import alerts as stored_alerts
-from metering.budget_status import budgets_status
-from metering.budgets import BudgetFile
-from metering.store import Connection
+from trimline.metering.alerts import alerts as stored_alerts
+from trimline.metering.budget_status import budgets_status
+from trimline.metering.budgets import BudgetFile
+from trimline.metering.store import Connection
 
 # Per-call figures (sessions) come from the raw rows, which retention prunes; figures
 # that must survive pruning (totals, by model, by team, by kind) are summed over the

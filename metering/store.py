@@ -12,9 +12,9 @@ import re
 import time
 from pathlib import Path
 
-from metering import db
-from metering.db import PgConnection, SqliteConnection
-from metering.records import CallRecord, Decision
+from trimline.metering import db
+from trimline.metering.db import PgConnection, SqliteConnection
+from trimline.metering.records import CallRecord, Decision
 
 Connection = SqliteConnection | PgConnection
 

@@ -16,11 +16,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from metering import alerts, anomalies, store
-from metering.alert_sinks import Webhook, log_alert
-from metering.alerts import Alert
-from metering.budget_status import threshold_alerts
-from metering.budgets import BudgetFile
+from trimline.metering import alerts, anomalies, store
+from trimline.metering.alert_sinks import Webhook, log_alert
+from trimline.metering.alerts import Alert
+from trimline.metering.budget_status import threshold_alerts
+from trimline.metering.budgets import BudgetFile
 
 log = logging.getLogger(__name__)
 

@@ -17,16 +17,15 @@ from collections import deque
 from pathlib import Path
 
 import orjson
-
-from compressors.tokens import count_tokens, estimate_tokens
-from metering import db, metrics, retention, store
-from metering.block_tokens import count_blocks
-from metering.estimate import request_tokens
-from metering.originals import Originals
-from metering.originals import path_for as originals_path
-from metering.prices import cost, saved
-from metering.records import CallRecord, Decision, Original
-from metering.routing import counterfactual
+from trimline.compressors.tokens import count_tokens, estimate_tokens
+from trimline.metering import db, metrics, retention, store
+from trimline.metering.block_tokens import count_blocks
+from trimline.metering.estimate import request_tokens
+from trimline.metering.originals import Originals
+from trimline.metering.originals import path_for as originals_path
+from trimline.metering.prices import cost, saved
+from trimline.metering.records import CallRecord, Decision, Original
+from trimline.metering.routing import counterfactual
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
 import pytest
+from trimline.metering import db
 
-from metering import db
 from tests.proxy import free_port
 
 BACKENDS = ["sqlite", "postgres"]

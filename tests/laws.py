@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from compressors import Context
-from compressors.base import MARKER_PREFIX
-from compressors.text import clean
+from trimline.compressors import Context
+from trimline.compressors.base import MARKER_PREFIX
+from trimline.compressors.text import clean
 
 
 def ordered_subset(original: str, output: str) -> bool:

@@ -95,7 +95,7 @@ def trimline_serve(
     args = [
         sys.executable,
         "-m",
-        "addons.cli",
+        "trimline.cli",
         "serve",
         "--mode",
         mode,

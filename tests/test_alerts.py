@@ -9,15 +9,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-
-from addons.retries import RetryTracker
-from addons.routing.models import smaller_model
-from metering import alerts, anomalies, budgets, store
-from metering.alert_sinks import Webhook
-from metering.alerts import Alert
-from metering.budget_status import budgets_status, threshold_alerts
-from metering.budgets import Anomalies, BudgetFile, BudgetFileError, window_bounds
-from metering.records import CallRecord, Usage
+from trimline.addons.retries import RetryTracker
+from trimline.addons.routing.models import smaller_model
+from trimline.metering import alerts, anomalies, budgets, store
+from trimline.metering.alert_sinks import Webhook
+from trimline.metering.alerts import Alert
+from trimline.metering.budget_status import budgets_status, threshold_alerts
+from trimline.metering.budgets import Anomalies, BudgetFile, BudgetFileError, window_bounds
+from trimline.metering.records import CallRecord, Usage
 
 # Wednesday 2026-07-15 12:00 UTC.
 NOW = datetime(2026, 7, 15, 12, 0, tzinfo=UTC).timestamp()

@@ -13,10 +13,10 @@ import pytest
 import zstandard
 from hypothesis import given
 from hypothesis import strategies as st
+from trimline.addons.providers import anthropic
+from trimline.addons.providers.sse import MAX_EVENT_BYTES, SSEReader
+from trimline.addons.streams import TooLarge, decode_body, decoder
 
-from addons.providers import anthropic
-from addons.providers.sse import MAX_EVENT_BYTES, SSEReader
-from addons.streams import TooLarge, decode_body, decoder
 from tests.fake_anthropic import FakeAnthropic
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import anthropic
 import pytest
+from trimline.addons import attribution
 
-from addons import attribution
 from tests.fake_anthropic import FakeAnthropic
 from tests.proxy import free_port, trimline_serve
 
@@ -139,7 +139,7 @@ def test_serve_refuses_a_bad_attribution_file(tmp_path: Path) -> None:
     config.write_text('[[match]]\nteam = "a"\n')
     done = subprocess.run(
         [
-            *(sys.executable, "-m", "addons.cli", "serve", "--attribution", str(config)),
+            *(sys.executable, "-m", "trimline.cli", "serve", "--attribution", str(config)),
             *("--port", str(free_port()), "--stats-port", str(free_port())),
             *("--db", str(tmp_path / "t.db"), "--confdir", str(tmp_path / "c")),
         ],
@@ -153,7 +153,7 @@ def test_serve_refuses_a_bad_attribution_file(tmp_path: Path) -> None:
 
 def test_fingerprint_command() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "addons.cli", "fingerprint"],
+        [sys.executable, "-m", "trimline.cli", "fingerprint"],
         input=(KEY + "\n").encode(),
         capture_output=True,
         timeout=60,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from compressors import Context, compress
-from compressors.registry import EXACT_CHARS
-from compressors.tokens import count_tokens
-from metering import store
-from metering.records import BlockRecord, CallRecord
-from metering.writer import RecordWriter
+from trimline.compressors import Context, compress
+from trimline.compressors.registry import EXACT_CHARS
+from trimline.compressors.tokens import count_tokens
+from trimline.metering import store
+from trimline.metering.records import BlockRecord, CallRecord
+from trimline.metering.writer import RecordWriter
+
 from tests.samples import pytest_log
 
 

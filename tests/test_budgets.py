@@ -334,7 +334,7 @@ def test_threshold_alerts_fire_once_per_level_and_window(
         [
             sys.executable,
             "-m",
-            "addons.cli",
+            "trimline.cli",
             "budgets",
             "--budgets",
             str(proxy.db.parent / "budgets.toml"),
@@ -352,7 +352,7 @@ def test_threshold_alerts_fire_once_per_level_and_window(
     assert watchers["used_pct"] == pytest.approx(6 * CALL_USD / 0.02 * 100, abs=0.01)
     assert watchers["level_crossed"] == 100
     listed = subprocess.run(
-        [sys.executable, "-m", "addons.cli", "alerts", "--db", str(proxy.db), "--since", "1h"],
+        [sys.executable, "-m", "trimline.cli", "alerts", "--db", str(proxy.db), "--since", "1h"],
         capture_output=True,
         check=True,
         timeout=60,
@@ -630,7 +630,7 @@ def test_serve_refuses_a_bad_budgets_file(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "addons.cli",
+            "trimline.cli",
             "serve",
             "--budgets",
             str(config),

@@ -7,8 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-
-from addons.providers import anthropic, openai_responses
+from trimline.addons.providers import anthropic, openai_responses
 
 SESSIONS = Path(__file__).resolve().parent.parent / "fixtures" / "sessions"
 

@@ -7,14 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+from trimline.metering.records import CallRecord, Usage
+from trimline.metering.writer import RecordWriter
+
 from fixtures.load import ROOT
-from metering.records import CallRecord, Usage
-from metering.writer import RecordWriter
 
 
 def trimline(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
-        [sys.executable, "-m", "addons.cli", *args],
+        [sys.executable, "-m", "trimline.cli", *args],
         input=stdin,
         capture_output=True,
         check=False,

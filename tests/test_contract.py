@@ -7,9 +7,9 @@ import random
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from trimline.compressors import Context, compress, registry
+from trimline.compressors.base import Plan, block_id, render
 
-from compressors import Context, compress, registry
-from compressors.base import Plan, block_id, render
 from tests.laws import ordered_subset
 
 

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from trimline.metering.dashboard import usd
 
-from metering.dashboard import usd
 from tests.fake_anthropic import FakeAnthropic
 from tests.fake_openai import FakeOpenAI
 from tests.proxy import Proxy, trimline_serve

@@ -24,10 +24,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from trimline.metering import store
+from trimline.metering.records import CallRecord, Decision, Usage
+from trimline.metering.writer import RecordWriter
 
-from metering import store
-from metering.records import CallRecord, Decision, Usage
-from metering.writer import RecordWriter
 from tests.backends import count
 from tests.fake_openai import FakeOpenAI
 from tests.proxy import Proxy, free_port, trimline_serve
@@ -537,7 +537,7 @@ def test_writer_bounds_what_it_holds_back_and_counts_what_it_drops(
 ) -> None:
     flaky = FlakyStore(store.write)
     monkeypatch.setattr(store, "write", flaky)
-    monkeypatch.setattr("metering.writer.STOP_GRACE", 0.5)
+    monkeypatch.setattr("trimline.metering.writer.STOP_GRACE", 0.5)
     writer = RecordWriter(store_target, max_pending=100)
     flaky.down.set()
     for i in range(250):

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from trimline.compressors import compress
+from trimline.compressors.tokens import count_tokens
 
-from compressors import compress
-from compressors.tokens import count_tokens
 from fixtures.load import Fixture, load_all
 from tests.laws import ordered_subset
 

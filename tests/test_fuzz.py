@@ -28,11 +28,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mitmproxy import http
 from mitmproxy.test import taddons, tflow, tutils
-
-from addons.trimline import Trimline
-from compressors import Context, compress
-from compressors.base import MARKER_PREFIX
-from compressors.tokens import count_tokens
+from trimline.addons.trimline import Trimline
+from trimline.compressors import Context, compress
+from trimline.compressors.base import MARKER_PREFIX
+from trimline.compressors.tokens import count_tokens
 
 EXAMPLES = int(os.environ.get("TRIMLINE_FUZZ_EXAMPLES", "200"))
 FUZZ = settings(
@@ -697,7 +696,7 @@ def test_a_compressor_over_its_time_limit_leaves_the_block_alone(
             pass
         raise AssertionError("should have been abandoned")
 
-    monkeypatch.setattr("addons.trimline.compress", spin)
+    monkeypatch.setattr("trimline.addons.trimline.compress", spin)
     log = "\n".join(f"tests/test_{i}.py::test_{i} PASSED" for i in range(400))
     body = {
         "model": "claude-sonnet-4-5",

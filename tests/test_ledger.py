@@ -6,9 +6,9 @@ import threading
 import time
 from pathlib import Path
 
-from metering import ledger, store
-from metering.budgets import Budget
-from metering.records import CallRecord, Usage
+from trimline.metering import ledger, store
+from trimline.metering.budgets import Budget
+from trimline.metering.records import CallRecord, Usage
 
 BUDGET = Budget(name="b", team="t", window="day", usd=10.0, action="block")
 

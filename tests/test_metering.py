@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import random
+import sys
 from pathlib import Path
 
 import orjson
 import pytest
+from trimline.compressors.tokens import estimate_tokens
+from trimline.metering import stats, store
+from trimline.metering.estimate import request_tokens
+from trimline.metering.prices import cost, saved, use_price_file
+from trimline.metering.records import BlockRecord, CallRecord, Usage
+from trimline.metering.user_prices import PriceFileError
+from trimline.metering.writer import RecordWriter
 
-from compressors.tokens import estimate_tokens
-from metering import stats, store
-from metering.estimate import request_tokens
-from metering.prices import cost, saved, use_price_file
-from metering.records import BlockRecord, CallRecord, Usage
-from metering.user_prices import PriceFileError
-from metering.writer import RecordWriter
 from tests.backends import count, query
 
 
@@ -216,7 +217,7 @@ def test_savings_are_priced_as_they_would_have_been_billed(store_target: str | P
 def test_a_user_price_file_prices_models_genai_prices_does_not_know(tmp_path: Path) -> None:
     path = tmp_path / "prices.toml"
     path.write_text(
-        '[models."claude-opus-5-5"]\ninput = 5.0\noutput = 25.0\ncache_read = 0.5\ncache_write = 6.25\n'
+        '[models."claude-zeta-9"]\ninput = 5.0\noutput = 25.0\ncache_read = 0.5\ncache_write = 6.25\n'
     )
     usage = Usage(
         input_tokens=1000,
@@ -224,20 +225,29 @@ def test_a_user_price_file_prices_models_genai_prices_does_not_know(tmp_path: Pa
         cache_creation_input_tokens=2000,
         cache_read_input_tokens=30_000,
     )
-    assert cost("anthropic", "claude-opus-5-5", usage) is None
+    assert cost("anthropic", "claude-zeta-9", usage) is None
     use_price_file(path)
     try:
         expected = (1000 * 5 + 2000 * 6.25 + 30_000 * 0.5 + 100 * 25) / 1e6
-        assert cost("anthropic", "claude-opus-5-5", usage) == pytest.approx(expected)
+        assert cost("anthropic", "claude-zeta-9", usage) == pytest.approx(expected)
         # A dated release matches its family's entry.
-        assert cost("anthropic", "claude-opus-5-5-20261001", usage) == pytest.approx(expected)
-        assert saved("anthropic", "claude-opus-5-5", usage, 1000, 0) == pytest.approx(
+        assert cost("anthropic", "claude-zeta-9-20261001", usage) == pytest.approx(expected)
+        assert saved("anthropic", "claude-zeta-9", usage, 1000, 0) == pytest.approx(
             1000 * 6.25 / 1e6
         )
         # Models the file does not name still use genai-prices.
         assert cost("anthropic", "claude-sonnet-4-5", Usage(1000, 0)) == pytest.approx(3000 / 1e6)
     finally:
         use_price_file(None)
+
+
+@pytest.mark.skipif(
+    sys.version_info < (3, 12), reason="genai-prices 0.2.x needs mitmproxy 12's h11"
+)
+def test_todays_claude_code_default_is_priced_without_a_price_file() -> None:
+    usage = Usage(input_tokens=1000, output_tokens=100)
+    assert cost("anthropic", "claude-opus-5-5", usage)
+    assert cost("anthropic", "claude-sonnet-5", usage)
 
 
 @pytest.mark.parametrize(

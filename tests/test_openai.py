@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 import openai
 import pytest
+from trimline.addons.providers import openai_chat, openai_responses
 
-from addons.providers import openai_chat, openai_responses
 from tests.fake_openai import FakeOpenAI, FakeOpenAIWebSocket
 from tests.proxy import Proxy, trimline_serve
 from tests.samples import pytest_log

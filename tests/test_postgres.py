@@ -15,8 +15,8 @@ import anthropic
 import httpx
 import orjson
 import pytest
+from trimline.metering import db, store
 
-from metering import db, store
 from tests.backends import Relay, count, postgres_schema, query
 from tests.fake_anthropic import FakeAnthropic
 from tests.proxy import Proxy, trimline_serve
@@ -126,7 +126,7 @@ def test_two_replicas_store_every_call_in_one_database(
     assert "trimline:trimline@" not in log and ":***@" in log
 
     out = subprocess.run(
-        [sys.executable, "-m", "addons.cli", "stats", "--db", pg, "--json"],
+        [sys.executable, "-m", "trimline.cli", "stats", "--db", pg, "--json"],
         capture_output=True,
         check=True,
     )

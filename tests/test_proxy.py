@@ -494,7 +494,7 @@ def test_serve_refuses_a_bad_price_file(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "addons.cli",
+            "trimline.cli",
             "serve",
             "--prices",
             str(prices),

@@ -249,7 +249,7 @@ def test_metrics_are_fed_live_and_agree_with_the_calls(served: tuple[Proxy, Expe
 
 def run_cli(*args: str) -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "addons.cli", *args], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "trimline.cli", *args], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
     return done.stdout

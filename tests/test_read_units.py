@@ -6,13 +6,12 @@ from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-
-from metering import store
-from metering.billing_blocks import BLOCK_SECONDS, blocks
-from metering.metrics import OVERFLOW, Metrics
-from metering.queries import BadQuery, parse_time
-from metering.records import CallRecord, Usage
-from metering.writer import RecordWriter
+from trimline.metering import store
+from trimline.metering.billing_blocks import BLOCK_SECONDS, blocks
+from trimline.metering.metrics import OVERFLOW, Metrics
+from trimline.metering.queries import BadQuery, parse_time
+from trimline.metering.records import CallRecord, Usage
+from trimline.metering.writer import RecordWriter
 
 T0 = 1_767_225_600.0  # 2026-01-01 00:00 UTC
 

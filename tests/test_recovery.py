@@ -63,7 +63,7 @@ def results(fake: FakeAnthropic) -> list[str]:
 
 def trimline(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
-        [sys.executable, "-m", "addons.cli", *args],
+        [sys.executable, "-m", "trimline.cli", *args],
         input=stdin,
         capture_output=True,
         timeout=60,

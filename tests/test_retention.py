@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 
 import pytest
+from trimline.metering import retention, stats, store
+from trimline.metering.records import BlockRecord, CallRecord, Usage
 
-from metering import retention, stats, store
-from metering.records import BlockRecord, CallRecord, Usage
 from tests.backends import count, query
 from tests.fake_anthropic import FakeAnthropic
 from tests.proxy import trimline_serve

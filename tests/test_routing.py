@@ -11,14 +11,14 @@ import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from trimline.addons.providers import anthropic, openai_responses
+from trimline.addons.routing.adapt import adapt
+from trimline.addons.routing.decide import decide
+from trimline.addons.routing.features import MAIN, SIDE, SUBAGENT, compute
+from trimline.addons.routing.memory import SessionMemory
+from trimline.addons.routing.models import provider_of, smaller_model
+from trimline.addons.routing.rules import Rule, RulesError, RuleSet, When, load
 
-from addons.providers import anthropic, openai_responses
-from addons.routing.adapt import adapt
-from addons.routing.decide import decide
-from addons.routing.features import MAIN, SIDE, SUBAGENT, compute
-from addons.routing.memory import SessionMemory
-from addons.routing.models import provider_of, smaller_model
-from addons.routing.rules import Rule, RulesError, RuleSet, When, load
 from tests import routing_shapes as shapes
 
 DEFAULT = load("default")
@@ -236,7 +236,7 @@ def test_bad_rules_files_say_what_is_wrong(tmp_path: Path) -> None:
 def test_route_explain_cli(tmp_path: Path) -> None:
     request = tmp_path / "title.json"
     request.write_bytes(orjson.dumps(shapes.claude_title()))
-    run = [sys.executable, "-m", "addons.cli", "route", "--explain", str(request)]
+    run = [sys.executable, "-m", "trimline.cli", "route", "--explain", str(request)]
     out = subprocess.run([*run, "--json"], capture_output=True, check=True)
     data = orjson.loads(out.stdout)
     assert data["rule"] == "side-request" and data["model"] == "claude-haiku-4-5"
@@ -251,8 +251,8 @@ def test_route_explain_cli(tmp_path: Path) -> None:
 
 
 def test_routing_is_off_unless_asked_for() -> None:
-    from addons.cli import parser
-    from addons.serve import build_options
+    from trimline.cli.main import parser
+    from trimline.cli.serve import build_options
 
     args = parser().parse_args(["serve"])
     assert args.routing is None

@@ -11,8 +11,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-
-from metering.access import (
+from trimline.metering.access import (
     TOKEN_ENV,
     AccessError,
     authorized,
@@ -20,6 +19,7 @@ from metering.access import (
     require_safe_binding,
     resolve_token,
 )
+
 from tests.fake_anthropic import FakeAnthropic
 from tests.proxy import Proxy, free_port, trimline_serve
 from tests.test_security import listening
@@ -53,7 +53,7 @@ def test_serve_refuses_a_public_stats_port_without_a_token(tmp_path: Path) -> No
         [
             sys.executable,
             "-m",
-            "addons.cli",
+            "trimline.cli",
             "serve",
             *args,
             "--port",

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-
-from addons.providers.base import ToolBlock, conversation_hash, setter
-from metering.records import Usage
+from trimline.addons.providers.base import ToolBlock, conversation_hash, setter
+from trimline.metering.records import Usage
 
 name = "anthropic"
 

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import orjson
-
-from metering.records import Usage
+from trimline.metering.records import Usage
 
 
 @dataclass(slots=True)

@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-
-from addons.providers import openai_usage
-from addons.providers.base import ToolBlock, conversation_hash, parse_arguments, setter
-from metering.records import Usage
+from trimline.addons.providers import openai_usage
+from trimline.addons.providers.base import ToolBlock, conversation_hash, parse_arguments, setter
+from trimline.metering.records import Usage
 
 name = "openai"
 

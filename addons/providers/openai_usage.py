@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from metering.records import Usage
+from trimline.metering.records import Usage
 
 
 def _int(value: Any) -> int | None:

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from metering.prices import cost as call_cost
-from metering.prices import unit_prices
-from metering.records import Usage
+from trimline.metering.prices import cost as call_cost
+from trimline.metering.prices import unit_prices
+from trimline.metering.records import Usage
 
 _N = 1_000_000
 

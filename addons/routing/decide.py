@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from addons.routing.cost import Estimate, estimate
-from addons.routing.features import Features
-from addons.routing.memory import SessionMemory
-from addons.routing.models import provider_of, smaller_model
-from addons.routing.rules import RuleSet
+from trimline.addons.routing.cost import Estimate, estimate
+from trimline.addons.routing.features import Features
+from trimline.addons.routing.memory import SessionMemory
+from trimline.addons.routing.models import provider_of, smaller_model
+from trimline.addons.routing.rules import RuleSet
 
 
 @dataclass(slots=True)

@@ -18,13 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-
-from addons.providers import anthropic, openai_chat, openai_responses
-from addons.routing.adapt import adapt
-from addons.routing.decide import decide
-from addons.routing.features import compute
-from addons.routing.memory import SessionMemory
-from addons.routing.rules import RulesError, RuleSet, load
+from trimline.addons.providers import anthropic, openai_chat, openai_responses
+from trimline.addons.routing.adapt import adapt
+from trimline.addons.routing.decide import decide
+from trimline.addons.routing.features import compute
+from trimline.addons.routing.memory import SessionMemory
+from trimline.addons.routing.rules import RulesError, RuleSet, load
 
 SESSION = "explain"
 

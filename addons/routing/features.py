@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-
-from addons.providers.base import ToolBlock
-from compressors.shellcmd import first_program, git_subcommand
+from trimline.addons.providers.base import ToolBlock
+from trimline.compressors.shellcmd import first_program, git_subcommand
 
 BYTES_PER_TOKEN = 4
 MAIN, SUBAGENT, SIDE = "main", "subagent", "side"

@@ -13,15 +13,17 @@ from __future__ import annotations
 import fnmatch
 import re
 import tomllib
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from trimline.addons.routing.features import Features
+from trimline.addons.routing.models import provider_of
 
-from addons.routing.features import Features
-from addons.routing.models import provider_of
-
-DEFAULT_RULES = Path(__file__).with_name("default_rules.toml")
+# Shipped in the wheel beside this module; read as package data, never by a path guessed
+# from the source tree.
+DEFAULT_RULES = resources.files("trimline.addons.routing") / "default_rules.toml"
 
 
 class RulesError(ValueError):
@@ -122,9 +124,10 @@ class RuleSet(_Strict):
 
 def load(path: str | Path) -> RuleSet:
     """A rules file, or ``default`` for the shipped rules; RulesError naming the problem."""
-    path = DEFAULT_RULES if str(path) == "default" else Path(path)
+    shipped = str(path) == "default"
+    path = Path("default_rules.toml") if shipped else Path(path)  # the name errors show
     try:
-        text = path.read_text(encoding="utf-8")
+        text = (DEFAULT_RULES if shipped else path).read_text(encoding="utf-8")
     except OSError as e:
         raise RulesError(f"routing rules {path}: cannot read: {e.strerror or e}") from None
     try:

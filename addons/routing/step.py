@@ -21,15 +21,14 @@ import httpx
 import orjson
 from mitmproxy import ctx, http
 from mitmproxy.exceptions import OptionsError
-
-from addons.providers.base import Provider, UsageTap
-from addons.providers.sse import SSEReader
-from addons.routing.adapt import adapt
-from addons.routing.decide import Decision, decide
-from addons.routing.features import Features, compute
-from addons.routing.memory import SessionMemory
-from addons.routing.rules import RulesError, RuleSet, load
-from addons.streams import decoder
+from trimline.addons.providers.base import Provider, UsageTap
+from trimline.addons.providers.sse import SSEReader
+from trimline.addons.routing.adapt import adapt
+from trimline.addons.routing.decide import Decision, decide
+from trimline.addons.routing.features import Features, compute
+from trimline.addons.routing.memory import SessionMemory
+from trimline.addons.routing.rules import RulesError, RuleSet, load
+from trimline.addons.streams import decoder
 
 log = logging.getLogger("trimline")
 

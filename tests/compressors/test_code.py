@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from trimline.compressors import Context, code, compress
+from trimline.compressors.base import MARKER_PREFIX, render
+from trimline.compressors.registry import pick
+from trimline.compressors.tokens import count_tokens
 
-from compressors import Context, code, compress
-from compressors.base import MARKER_PREFIX, render
-from compressors.registry import pick
-from compressors.tokens import count_tokens
 from tests.laws import markers
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "code"

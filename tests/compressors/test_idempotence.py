@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from trimline.compressors import Context, compress
+from trimline.compressors.registry import already_compressed
+from trimline.compressors.tokens import count_tokens
 
-from compressors import Context, compress
-from compressors.registry import already_compressed
-from compressors.tokens import count_tokens
 from fixtures.load import Fixture, load_all
 from tests.test_fuzz import CONTEXT, TOOL_TEXT
 

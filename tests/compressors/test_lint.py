@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from trimline.compressors import Context, compress
+from trimline.compressors.tokens import count_tokens
 
-from compressors import Context, compress
-from compressors.tokens import count_tokens
 from tests.laws import ordered_subset
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "lint"

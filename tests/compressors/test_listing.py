@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from trimline.compressors import Context, compress, listing
+from trimline.compressors.base import MARKER_PREFIX, render
+from trimline.compressors.registry import pick
+from trimline.compressors.text import clean
+from trimline.compressors.tokens import count_tokens
 
-from compressors import Context, compress, listing
-from compressors.base import MARKER_PREFIX, render
-from compressors.registry import pick
-from compressors.text import clean
-from compressors.tokens import count_tokens
 from tests.laws import bash, markers, ordered_subset
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "listing"

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from trimline.compressors import Context, compress, registry, structured
+from trimline.compressors.base import MARKER_PREFIX, render
+from trimline.compressors.tokens import count_tokens
 
-from compressors import Context, compress, registry, structured
-from compressors.base import MARKER_PREFIX, render
-from compressors.tokens import count_tokens
 from tests.laws import bash, markers, ordered_subset
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "structured"

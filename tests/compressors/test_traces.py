@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from trimline.compressors import Context, compress, traces
+from trimline.compressors.registry import pick
+from trimline.compressors.tokens import count_tokens
 
-from compressors import Context, compress, traces
-from compressors.registry import pick
-from compressors.tokens import count_tokens
 from tests.laws import bash, markers, ordered_subset
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "traces"

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from trimline.compressors import Context, compress, registry, web
+from trimline.compressors.base import render
+from trimline.compressors.tokens import count_tokens
 
-from compressors import Context, compress, registry, web
-from compressors.base import render
-from compressors.tokens import count_tokens
 from tests.laws import markers, ordered_subset
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "web"

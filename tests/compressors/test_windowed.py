@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from compressors import Context, compress
-from compressors.registry import WINDOW_CHARS, WINDOW_TAIL
+from trimline.compressors import Context, compress
+from trimline.compressors.registry import WINDOW_CHARS, WINDOW_TAIL
+
 from tests.laws import ordered_subset
 
 CTX = Context("Bash", {"command": "make -j8"})

@@ -7,24 +7,23 @@ import sys
 from pathlib import Path
 
 import orjson
-
-from addons import report
-from addons.budget_cli import add_budget_commands, budget_file
-from addons.defaults import DEFAULT_HOSTS, default_db_path
-from compressors import DEFAULT_THRESHOLD, Context, compress
-from compressors.tokens import count_tokens
+from trimline.cli import report
+from trimline.cli.budgets import add_budget_commands, budget_file
+from trimline.compressors import DEFAULT_THRESHOLD, Context, compress
+from trimline.compressors.tokens import count_tokens
+from trimline.core.paths import DEFAULT_HOSTS, default_db_path
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from metering.access import AccessError, require_safe_binding, resolve_token
+    from trimline.metering.access import AccessError, require_safe_binding, resolve_token
 
     try:
         require_safe_binding(args.stats_host, resolve_token(args.stats_token))
     except AccessError as e:
         print(f"trimline serve: {e}", file=sys.stderr)
         return 2
-    from addons.serve import build_options, serve
-    from metering.db import redact
+    from trimline.cli.serve import build_options, serve
+    from trimline.metering.db import redact
 
     opts = build_options(
         mode=args.mode,
@@ -117,14 +116,14 @@ def _numeric(value: str) -> bool:
 
 
 def cmd_route(args: argparse.Namespace) -> int:
-    from addons.routing.explain import main
+    from trimline.addons.routing.explain import main
 
     return main(args)
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    from metering import stats, store
-    from metering.db import target
+    from trimline.metering import stats, store
+    from trimline.metering.db import target
 
     db = target(args.db) if args.db else default_db_path()
     if isinstance(db, Path) and not db.exists():
@@ -199,7 +198,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from metering.db import target
+    from trimline.metering.db import target
 
     db = target(args.db) if args.db else default_db_path()
     if isinstance(db, Path) and not db.exists():
@@ -217,7 +216,7 @@ def _lines(value: str) -> tuple[int, int]:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from metering.originals import Originals, path_for, select
+    from trimline.metering.originals import Originals, path_for, select
 
     path = path_for(args.db or default_db_path())
     text = Originals(path, readonly=True).get(args.id) if path.exists() else None
@@ -230,7 +229,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_fingerprint(args: argparse.Namespace) -> int:
-    from addons.attribution import fingerprint
+    from trimline.addons.attribution import fingerprint
 
     key = sys.stdin.readline().strip()
     if not key:
@@ -241,7 +240,7 @@ def cmd_fingerprint(args: argparse.Namespace) -> int:
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
-    from metering.originals import Originals, path_for
+    from trimline.metering.originals import Originals, path_for
 
     path = path_for(args.db or default_db_path())
     if not path.exists():
@@ -257,7 +256,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
 
 def cmd_mcp(args: argparse.Namespace) -> int:
-    from addons.mcp import serve_stdio
+    from trimline.cli.mcp import serve_stdio
 
     return serve_stdio(args.db or default_db_path())
 

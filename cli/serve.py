@@ -10,10 +10,9 @@ from pathlib import Path
 
 from mitmproxy import options
 from mitmproxy.tools.dump import DumpMaster
-
-from addons.recorder import Recorder
-from addons.redirect import Redirect
-from addons.trimline import Trimline
+from trimline.addons.recorder import Recorder
+from trimline.addons.redirect import Redirect
+from trimline.addons.trimline import Trimline
 
 log = logging.getLogger("trimline")
 

@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-
-from addons.defaults import data_dir, default_db_path
+from trimline.core.paths import data_dir, default_db_path
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhdw])$")
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -41,8 +40,8 @@ def since(value: str) -> float:
 
 
 def _open(db_arg: str | None) -> Any:
-    from metering import store
-    from metering.db import target
+    from trimline.metering import store
+    from trimline.metering.db import target
 
     db = target(db_arg) if db_arg else default_db_path()
     if isinstance(db, Path) and not db.exists():
@@ -56,9 +55,9 @@ def _when(ts: float) -> str:
 
 
 def cmd_budgets(args: argparse.Namespace) -> int:
-    from addons.cli import _table
-    from metering import budgets
-    from metering.budget_status import budgets_status
+    from trimline.cli.main import _table
+    from trimline.metering import budgets
+    from trimline.metering.budget_status import budgets_status
 
     path = budget_file(args.budgets)
     if not path:
@@ -108,8 +107,8 @@ def cmd_budgets(args: argparse.Namespace) -> int:
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:
-    from addons.cli import _table
-    from metering.alerts import alerts
+    from trimline.cli.main import _table
+    from trimline.metering.alerts import alerts
 
     conn = _open(args.db)
     if conn is None:

@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-
-from metering.billing_blocks import blocks
-from metering.queries import BadQuery, breakdown, parse_time, rows, sessions, where
-from metering.store import Connection
+from trimline.metering.billing_blocks import blocks
+from trimline.metering.queries import BadQuery, breakdown, parse_time, rows, sessions, where
+from trimline.metering.store import Connection
 
 BY = ("team", "model", "session", "day", "block")
 _TOKENS = (
@@ -151,7 +150,7 @@ def table(columns: list[tuple[str, str]], out: list[dict[str, Any]], title: str)
 
 
 def run(args: argparse.Namespace, db: str | Path) -> int:
-    from metering import store
+    from trimline.metering import store
 
     try:
         since = parse_time(args.since)

@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-
-from metering.originals import Originals, path_for, select
+from trimline.metering.originals import Originals, path_for, select
 
 PROTOCOL_VERSION = "2025-06-18"
 

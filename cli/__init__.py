@@ -1,0 +1,1 @@
+"""The ``trimline`` command line: one module per command group."""

@@ -1,0 +1,3 @@
+from trimline.cli.main import main
+
+raise SystemExit(main())
