@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 import orjson
@@ -263,6 +264,7 @@ def cmd_mcp(args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="trimline", description=__doc__)
+    p.add_argument("--version", action="version", version=f"trimline {version('trimline')}")
     sub = p.add_subparsers(dest="cmd", required=True)
 
     s = sub.add_parser("serve", help="run the proxy with the Trimline addon")
