@@ -38,6 +38,8 @@ from trimline.addons.providers.base import Provider, UsageTap
 from trimline.addons.providers.sse import SSEReader
 from trimline.addons.routing.step import Router
 from trimline.addons.streams import decode_body, decoder
+from trimline.addons.upstream_errors import UpstreamErrors
+from trimline.addons.upstream_errors import counts as upstream_counts
 from trimline.compressors import DEFAULT_THRESHOLD, Context, Result, compress
 from trimline.compressors.base import block_id
 from trimline.compressors.registry import EXACT_CHARS
@@ -290,7 +292,7 @@ class Trimline:
                 self.writer.db_path,
                 ctx.options.trimline_stats_host,
                 ctx.options.trimline_stats_port,
-                live=lambda: self.writer.counts() if self.writer else {},
+                live=lambda: {**(self.writer.counts() if self.writer else {}), **upstream_counts()},
                 token=resolve_token(ctx.options.trimline_stats_token),
             )
             self.stats_server.start()
@@ -643,4 +645,4 @@ class Trimline:
             self.writer.submit(record)
 
 
-addons = [Trimline()]
+addons = [UpstreamErrors(), Trimline()]

@@ -59,6 +59,8 @@ class LegacyTotals(CallSums):
     records_pending: int | None = None
     records_dropped: int | None = None
     store_errors: int | None = None
+    # Upstream unreachable, timed out or cut (running proxy only).
+    upstream_errors: int | None = None
 
 
 class LegacySession(CallSums):
