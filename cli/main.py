@@ -300,7 +300,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--record",
         metavar="DIR",
-        help="save each API call, sanitised (no keys), to DIR/<session>.jsonl for replay",
+        help="save each API call, sanitised (allowed headers only, secrets masked), "
+        "to DIR/<session>.jsonl for replay",
     )
     s.add_argument(
         "--prices",
