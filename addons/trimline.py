@@ -43,6 +43,7 @@ from trimline.addons.upstream_errors import counts as upstream_counts
 from trimline.compressors import DEFAULT_THRESHOLD, Context, Result, compress
 from trimline.compressors.base import block_id
 from trimline.compressors.registry import EXACT_CHARS
+from trimline.compressors.shellcmd import contains_credential
 from trimline.compressors.tokens import count_tokens
 from trimline.core.paths import DEFAULT_HOSTS, default_db_path
 from trimline.metering import budgets, retention, stats
@@ -287,6 +288,7 @@ class Trimline:
 
     def running(self) -> None:
         count_tokens("warm up")  # loads the tokenizer now, not on the first request
+        contains_credential("warm up")  # and the secret detectors markers consult
         if self.stats_server is None and ctx.options.trimline_stats_port >= 0:
             self.stats_server = StatsServer(
                 self.writer.db_path,

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from trimline.compressors.shellcmd import contains_credential
+
 MARKER_PREFIX = "[trimline]"
 
 
@@ -126,7 +128,13 @@ MAX_RERUN = 160
 def rerun_hint(ctx: Context) -> str:
     """How to get dropped lines back when the proxy keeps no original: run the tool again."""
     command = ctx.command
-    if command and "\n" not in command and len(command) <= MAX_RERUN:
+    # A command with a credential in it is not copied: the marker is sent and stored.
+    if (
+        command
+        and "\n" not in command
+        and len(command) <= MAX_RERUN
+        and not contains_credential(command)
+    ):
         return f"re-run: {command}"
     return "re-run the tool call to see them"
 
