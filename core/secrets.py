@@ -52,7 +52,8 @@ _SHELL = (
 # detectors built as "name = value" assignments) are slow on long text; they run only on
 # lines holding one of these words.
 _TRIGGER = re.compile(
-    r"(?i)key|pass|pwd|secret|token|auth|contrase|ibm|cloudant|softlayer|iam|hmac|api|private"
+    r"(?i)(?:key|pass|pwd|secret|token|auth|contrase|iam|hmac|cloudant|softlayer)"
+    r"[\w\"'\]\s.-]{0,40}?(?:[=:!]|<-)"
 )
 
 
@@ -173,3 +174,8 @@ def mask(text: str) -> str:
         last = end
     out.append(text[last:])
     return "".join(out)
+
+
+def redact_url(url: str) -> str:
+    """A URL as it may be printed: ``user:***@`` in place of ``user:password@``."""
+    return re.sub(r"(?<=://)([^/\s:@]+):[^/\s@]+@", r"\1:***@", url)
