@@ -31,8 +31,9 @@ _OWN = (
     # A whole JWT (detect-secrets' pattern stops short of the signature).
     r"\beyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*",
     # Authorization header values, wherever they appear.
-    r"(?i)(?<=bearer )[A-Za-z0-9._~+/=-]{8,}",
-    r"(?i)(?<=basic )[A-Za-z0-9+/=]{8,}",
+    # (A token has a digit or a symbol in it: "basic functionality" is prose.)
+    r"(?i)(?<=bearer )(?=[A-Za-z._~+/=-]*[0-9._~+/=-])[A-Za-z0-9._~+/=-]{8,}",
+    r"(?i)(?<=basic )(?=[A-Za-z]*[0-9+/=])[A-Za-z0-9+/=]{8,}",
     # user:password@ in a URL.
     r"(?<=://)[^/\s:@\"']+:[^/\s@\"']+(?=@)",
 )
