@@ -162,6 +162,14 @@ class UpstreamErrors:
 _installed = False
 
 
+def _sends_a_page(event: Any) -> bool:
+    """Whether mitmproxy would answer this error with a status and its HTML page (not for a
+    client that left or a flow that was killed)."""
+    code = getattr(event, "code", None)
+    status = getattr(code, "http_status_code", None)
+    return status is None or status() is not None
+
+
 def install() -> None:
     """Sends the prepared error response where mitmproxy would send its own error page."""
     global _installed
@@ -193,7 +201,7 @@ def install() -> None:
                 isinstance(command, SendHttp)
                 and isinstance(command.event, ResponseProtocolError)
                 and command.connection is self.context.client
-                and command.event.code.http_status_code() is not None
+                and _sends_a_page(command.event)
                 and getattr(self, "flow", None) is not None
             ):
                 answer = self.flow.metadata.pop(_ANSWER, None)
