@@ -166,7 +166,9 @@ def _sends_a_page(event: Any) -> bool:
     """Whether mitmproxy would answer this error with a status and its HTML page (not for a
     client that left or a flow that was killed)."""
     code = getattr(event, "code", None)
-    status = getattr(code, "http_status_code", None)
+    if isinstance(code, int):  # mitmproxy 11: the status itself, 444 for none
+        return code != 444
+    status = getattr(code, "http_status_code", None)  # mitmproxy 12: an ErrorCode
     return status is None or status() is not None
 
 
