@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -96,11 +97,20 @@ def sanitised_path(path: str) -> str:
     return f"{base}?{urlencode(kept)}" if kept else base
 
 
+# Each turn re-sends the session's history: its strings are masked once, not every turn.
+# Short strings (keys, ids, roles) by the many, longer ones (prompts, tool outputs) fewer,
+# none over 32 KB: the cache holds at most ~16 MB of them.
+_mask_short = lru_cache(maxsize=65536)(mask)
+_mask_long = lru_cache(maxsize=512)(mask)
+
+
 def masked(value: Any) -> Any:
     """A JSON value with every string masked (keys too: a dict keyed by secrets is rare but
     cheap to cover)."""
     if isinstance(value, str):
-        return mask(value)
+        if len(value) <= 256:
+            return _mask_short(value)
+        return _mask_long(value) if len(value) <= 32768 else mask(value)
     if isinstance(value, list):
         return [masked(v) for v in value]
     if isinstance(value, dict):
