@@ -17,6 +17,7 @@ detectors): keys, tokens, private keys and ``password = …`` values become ``[s
 from __future__ import annotations
 
 import logging
+import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
@@ -142,7 +143,8 @@ class Recorder:
             value = ctx.options.trimline_record
             self.out = Path(value).expanduser() if value else None
             if self.out is not None:
-                self.out.mkdir(parents=True, exist_ok=True)
+                # Prompts and tool outputs: readable by their owner only.
+                self.out.mkdir(mode=0o700, parents=True, exist_ok=True)
 
     def request(self, flow: http.HTTPFlow) -> None:
         # Runs after the Trimline addon, which keeps the body as the agent sent it.
@@ -214,7 +216,8 @@ class Recorder:
                 part["body"] = masked(body)
             session = _UNSAFE.sub("_", row.pop("session") or "unknown")[:100]
             line = orjson.dumps(row) + b"\n"
-            with open(out / f"{session}.jsonl", "ab") as f:
+            fd = os.open(out / f"{session}.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            with open(fd, "ab") as f:
                 f.write(line)
         except Exception:
             log.exception("trimline: could not record a call")

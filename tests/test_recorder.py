@@ -137,6 +137,7 @@ def test_no_credential_of_any_kind_reaches_a_recorded_file(tmp_path: Path) -> No
     ]
     files = [p for p in tmp_path.rglob("*") if p.is_file() and out in p.parents]
     assert files
+    assert all(p.stat().st_mode & 0o077 == 0 for p in [out, *files])  # the owner's only
     for path in files:
         data = path.read_bytes()
         for secret in secrets:
