@@ -14,6 +14,7 @@ from trimline.addons.recorder import Recorder
 from trimline.addons.redirect import Redirect
 from trimline.addons.trimline import Trimline
 from trimline.addons.upstream_errors import UpstreamErrors
+from trimline.core.secrets import mask_logs
 
 log = logging.getLogger("trimline")
 
@@ -96,6 +97,7 @@ async def drain(master: DumpMaster, trimline: Trimline, grace: float) -> None:
 
 async def run(opts: dict[str, object], grace: float = GRACE_SECONDS) -> None:
     master = DumpMaster(options.Options(), with_termlog=True, with_dumper=False)
+    mask_logs()  # the console never shows a credential (error texts can quote one)
     trimline = Trimline()
     # Order matters: the recorder reads what the Trimline addon learned of each call,
     # and redirection happens last, once the API host has been recognised. Upstream errors

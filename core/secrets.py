@@ -10,6 +10,7 @@ Added: whole private-key blocks, Anthropic/OpenAI ``sk-…`` keys, ``Bearer`` to
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from functools import cache
@@ -180,3 +181,24 @@ def mask(text: str) -> str:
 def redact_url(url: str) -> str:
     """A URL as it may be printed: ``user:***@`` in place of ``user:password@``."""
     return re.sub(r"(?<=://)([^/\s:@]+):[^/\s@]+@", r"\1:***@", url)
+
+
+class MaskSecrets(logging.Filter):
+    """A log handler filter: a line that would show a credential shows it masked."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken record is the handler's to report
+            return True
+        masked = mask(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+def mask_logs() -> None:
+    """Masks credentials in whatever the root logger's handlers print or write."""
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, MaskSecrets) for f in handler.filters):
+            handler.addFilter(MaskSecrets())

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
-from trimline.core.secrets import MASK, contains_secret, mask, redact_url
+from trimline.core.secrets import MASK, MaskSecrets, contains_secret, mask, redact_url
 
 MASKED = [
     ("AWS_ACCESS_KEY_ID=AKIAQWERTYUIOPASDFGH", "AKIAQWERTYUIOPASDFGH"),
@@ -56,3 +58,11 @@ def test_masking_keeps_the_name_and_the_other_lines() -> None:
 def test_a_url_prints_without_its_password() -> None:
     assert redact_url("https://u:pw@h:1/x") == "https://u:***@h:1/x"
     assert redact_url("https://h/x?y=1") == "https://h/x?y=1"
+
+
+def test_a_log_line_shows_a_credential_masked() -> None:
+    record = logging.LogRecord(
+        "trimline", logging.WARNING, __file__, 1, "request: %s", ("token=ghp_" + "a1" * 18,), None
+    )
+    assert MaskSecrets().filter(record)
+    assert record.getMessage() == f"request: token={MASK}"
