@@ -190,6 +190,7 @@ class RecordWriter:
                 if contains_secret(item.text):
                     self.withheld += 1
                 else:
+                    item.text = ""  # checked: held back, if need be, without it
                     self._pending_decisions.append(item)
         self._bound()
         self._store()
