@@ -139,6 +139,15 @@ def rerun_hint(ctx: Context) -> str:
     return "re-run the tool call to see them"
 
 
+def _carries_credential(ctx: Context) -> bool:
+    values = " ".join(v for v in ctx.tool_input.values() if isinstance(v, str))
+    return contains_credential(values)
+
+
+def _generic_hint(first: int, last: int) -> str:
+    return "re-run the tool call to see them"
+
+
 def marker(first: int, last: int, what: str, hint: str) -> str:
     n = last - first + 1
     noun = "line" if n == 1 else "lines"
@@ -207,6 +216,8 @@ def render(text: str, plan: Plan, ctx: Context) -> tuple[str, tuple[Elision, ...
     elided: list[Elision] = []
     noted = sorted(plan.notes)
     notes, number, tool_hint = plan.notes, plan.number, plan.hint
+    if tool_hint is not None and _carries_credential(ctx):
+        tool_hint = _generic_hint  # a tool call's hint quotes its input: not this one
     at = 0  # lines before this index are in out, as lines or markers
     for i, end in _runs(plan.keep, len(lines)):
         out.extend(lines[at:i])

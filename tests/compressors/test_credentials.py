@@ -64,3 +64,26 @@ def test_markers_never_copy_a_command_with_a_credential() -> None:
     assert markers
     assert all("tok-9f8e7d6c5b4a" not in line for line in markers)
     assert all(line.endswith("re-run the tool call to see them") for line in markers)
+
+
+def test_a_search_tools_hint_never_copies_a_credential_it_searched_for() -> None:
+    from trimline.compressors import search
+    from trimline.compressors.base import render
+
+    key = "sk-ant-api03-leakedleakedleakedleaked"
+    text = "\n".join(
+        f"src/a.py:{k}:    KEYS[{k}] = load_key({k}, other_argument)" for k in range(200)
+    )
+    for pattern, leaks in (("load_key", False), (key, True)):
+        ctx = Context("Grep", {"pattern": pattern, "output_mode": "content"}, keeps_original=False)
+        plan = search.compress(text, ctx)
+        assert plan is not None
+        out, _ = render(text, plan, ctx)
+        markers = [line for line in out.split("\n") if line.startswith("[trimline]")]
+        assert markers
+        if leaks:
+            assert all(
+                key not in m and m.endswith("re-run the tool call to see them") for m in markers
+            )
+        else:
+            assert "Grep pattern=load_key" in markers[0]
