@@ -112,7 +112,7 @@ class Decisions:
     def put(self, key: bytes, result: Result) -> Result:
         stored = result if result.changed else left_alone(result)
         self._remember(key, stored)
-        self.submit(Decision(key, encode(stored)))
+        self.submit(Decision(key, encode(stored), stored.text))
         return stored
 
     def _remember(self, key: bytes, result: Result) -> None:

@@ -38,9 +38,12 @@ from trimline.addons.providers.base import Provider, UsageTap
 from trimline.addons.providers.sse import SSEReader
 from trimline.addons.routing.step import Router
 from trimline.addons.streams import decode_body, decoder
+from trimline.addons.upstream_errors import UpstreamErrors
+from trimline.addons.upstream_errors import counts as upstream_counts
 from trimline.compressors import DEFAULT_THRESHOLD, Context, Result, compress
 from trimline.compressors.base import block_id
 from trimline.compressors.registry import EXACT_CHARS
+from trimline.compressors.shellcmd import contains_credential
 from trimline.compressors.tokens import count_tokens
 from trimline.core.paths import DEFAULT_HOSTS, default_db_path
 from trimline.metering import budgets, retention, stats
@@ -285,12 +288,13 @@ class Trimline:
 
     def running(self) -> None:
         count_tokens("warm up")  # loads the tokenizer now, not on the first request
+        contains_credential("warm up")  # and the secret detectors markers consult
         if self.stats_server is None and ctx.options.trimline_stats_port >= 0:
             self.stats_server = StatsServer(
                 self.writer.db_path,
                 ctx.options.trimline_stats_host,
                 ctx.options.trimline_stats_port,
-                live=lambda: self.writer.counts() if self.writer else {},
+                live=lambda: {**(self.writer.counts() if self.writer else {}), **upstream_counts()},
                 token=resolve_token(ctx.options.trimline_stats_token),
             )
             self.stats_server.start()
@@ -643,4 +647,4 @@ class Trimline:
             self.writer.submit(record)
 
 
-addons = [Trimline()]
+addons = [UpstreamErrors(), Trimline()]

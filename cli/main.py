@@ -13,6 +13,7 @@ from trimline.cli.budgets import add_budget_commands, budget_file
 from trimline.compressors import DEFAULT_THRESHOLD, Context, compress
 from trimline.compressors.tokens import count_tokens
 from trimline.core.paths import DEFAULT_HOSTS, default_db_path
+from trimline.core.secrets import redact_url
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -48,7 +49,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     opts["trimline_stats_host"] = args.stats_host
     if args.stats_token:
         opts["trimline_stats_token"] = args.stats_token
-    where = f"reverse proxy for {args.upstream}" if args.mode == "reverse" else "forward proxy"
+    where = (
+        f"reverse proxy for {redact_url(args.upstream or '')}"
+        if args.mode == "reverse"
+        else "forward proxy"
+    )
     print(
         f"trimline: {where} on http://{args.host}:{args.port}, "
         f"stats on http://{args.stats_host}:{args.stats_port}/, database {redact(opts['trimline_db'])}",
@@ -302,7 +307,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--record",
         metavar="DIR",
-        help="save each API call, sanitised (no keys), to DIR/<session>.jsonl for replay",
+        help="save each API call, sanitised (allowed headers only, secrets masked), "
+        "to DIR/<session>.jsonl for replay",
     )
     s.add_argument(
         "--prices",

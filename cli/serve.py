@@ -13,6 +13,8 @@ from mitmproxy.tools.dump import DumpMaster
 from trimline.addons.recorder import Recorder
 from trimline.addons.redirect import Redirect
 from trimline.addons.trimline import Trimline
+from trimline.addons.upstream_errors import UpstreamErrors
+from trimline.core.secrets import mask_logs
 
 log = logging.getLogger("trimline")
 
@@ -95,10 +97,12 @@ async def drain(master: DumpMaster, trimline: Trimline, grace: float) -> None:
 
 async def run(opts: dict[str, object], grace: float = GRACE_SECONDS) -> None:
     master = DumpMaster(options.Options(), with_termlog=True, with_dumper=False)
+    mask_logs()  # the console never shows a credential (error texts can quote one)
     trimline = Trimline()
     # Order matters: the recorder reads what the Trimline addon learned of each call,
-    # and redirection happens last, once the API host has been recognised.
-    master.addons.add(trimline, Recorder(), Redirect())
+    # and redirection happens last, once the API host has been recognised. Upstream errors
+    # come first: their hooks read the call's state before the Trimline addon records it.
+    master.addons.add(UpstreamErrors(), trimline, Recorder(), Redirect())
     master.options.update(**opts)
     loop = asyncio.get_running_loop()
     stopping: list[asyncio.Task[None]] = []

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from trimline.compressors.shellcmd import contains_credential
+
 MARKER_PREFIX = "[trimline]"
 
 
@@ -126,8 +128,23 @@ MAX_RERUN = 160
 def rerun_hint(ctx: Context) -> str:
     """How to get dropped lines back when the proxy keeps no original: run the tool again."""
     command = ctx.command
-    if command and "\n" not in command and len(command) <= MAX_RERUN:
+    # A command with a credential in it is not copied: the marker is sent and stored.
+    if (
+        command
+        and "\n" not in command
+        and len(command) <= MAX_RERUN
+        and not contains_credential(command)
+    ):
         return f"re-run: {command}"
+    return "re-run the tool call to see them"
+
+
+def _carries_credential(ctx: Context) -> bool:
+    values = " ".join(v for v in ctx.tool_input.values() if isinstance(v, str))
+    return contains_credential(values)
+
+
+def _generic_hint(first: int, last: int) -> str:
     return "re-run the tool call to see them"
 
 
@@ -199,6 +216,8 @@ def render(text: str, plan: Plan, ctx: Context) -> tuple[str, tuple[Elision, ...
     elided: list[Elision] = []
     noted = sorted(plan.notes)
     notes, number, tool_hint = plan.notes, plan.number, plan.hint
+    if tool_hint is not None and _carries_credential(ctx):
+        tool_hint = _generic_hint  # a tool call's hint quotes its input: not this one
     at = 0  # lines before this index are in out, as lines or markers
     for i, end in _runs(plan.keep, len(lines)):
         out.extend(lines[at:i])

@@ -8,12 +8,18 @@ options (``-C dir``, ``-c k=v``, ``--no-pager``, ``--git-dir=...``) are
 skipped and the subcommand is returned as the first argument.
 
 Pure, never raises: broken quoting falls back to splitting on whitespace.
+
+``contains_credential`` tells whether a command carries a secret (a key, a token, a
+password, an auth header), so that no marker copies it into what is sent and stored.
 """
 
 from __future__ import annotations
 
 import re
 import shlex
+from functools import lru_cache
+
+from trimline.core.secrets import contains_secret
 
 # Programs that only set the scene for the real command.
 _PRELUDE = frozenset(
@@ -94,3 +100,17 @@ def first_program(cmd: str, depth: int = 0) -> tuple[str, list[str]] | None:
             else:
                 seg.append(tok)
     return None
+
+
+@lru_cache(maxsize=4096)  # markers of one block ask about the same command
+def contains_credential(command: str) -> bool:
+    """True if the command carries a credential: a key or token detect-secrets knows
+    (AWS, GitHub, Slack, JWT…), ``sk-…``, ``ghp_…``, a private key, a ``Bearer``/``Basic``
+    value, an ``Authorization:`` or ``x-api-key:`` header, ``TOKEN=…``/``--password …``,
+    or ``user:password@`` in a URL. Errs on the side of True; never raises."""
+    if not command:
+        return False
+    try:
+        return contains_secret(command, shell=True)
+    except Exception:  # a detector failing must not put a secret in a marker
+        return True

@@ -59,6 +59,7 @@ class LegacyTotals(CallSums):
     records_pending: int | None = None
     records_dropped: int | None = None
     store_errors: int | None = None
+    upstream_errors: int | None = None  # upstream unreachable, timed out or cut
 
 
 class LegacySession(CallSums):

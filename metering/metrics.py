@@ -69,6 +69,7 @@ class _Sources(Collector):
                 ("records_written", "call records written to the store"),
                 ("records_dropped", "call records lost (queue full or store away too long)"),
                 ("store_errors", "failed attempts to write to the store"),
+                ("upstream_errors", "upstream failures answered in the provider's error shape"),
             ):
                 if name in counts:
                     yield CounterMetricFamily(f"trimline_{name}", help_text, value=counts[name])

@@ -110,6 +110,9 @@ class Decision:
 
     key: bytes
     result: bytes
+    # The text sent, for the writer's secret check only (a decision whose text holds a
+    # credential is kept in memory, not in the store); never written.
+    text: str = ""
 
 
 @dataclass(slots=True)

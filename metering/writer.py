@@ -18,6 +18,7 @@ from pathlib import Path
 
 import orjson
 from trimline.compressors.tokens import count_tokens, estimate_tokens
+from trimline.core.secrets import contains_secret, mask
 from trimline.metering import db, metrics, retention, store
 from trimline.metering.block_tokens import count_blocks
 from trimline.metering.estimate import request_tokens
@@ -72,6 +73,8 @@ class RecordWriter:
         self.written = 0
         # Decisions and originals that could not be kept.
         self.dropped_other = 0
+        # Decisions kept out of the store because their text holds a credential.
+        self.withheld = 0
         self.store_errors = 0
         self._queue: queue.Queue[object] = queue.Queue(maxsize=max_queue)
         # Past this backlog, records are queued without the texts they would be counted from.
@@ -177,14 +180,23 @@ class RecordWriter:
         for item in items:
             if isinstance(item, CallRecord):
                 _complete(item)
+                if item.error:
+                    item.error = mask(item.error)
                 metrics.observe(item)
                 self._pending_calls.append(item)
             elif isinstance(item, Decision):
-                self._pending_decisions.append(item)
+                # No credential on disk: a decision whose text holds one lives in memory
+                # only (after a restart that block goes as it came: one cache miss).
+                if contains_secret(item.text):
+                    self.withheld += 1
+                else:
+                    item.text = ""  # checked: held back, if need be, without it
+                    self._pending_decisions.append(item)
         self._bound()
         self._store()
         self._retain()
-        originals = [(i.id, i.text) for i in items if isinstance(i, Original)]
+        # Originals are kept for `trimline show`: with their credentials masked.
+        originals = [(i.id, mask(i.text)) for i in items if isinstance(i, Original)]
         try:
             if originals:
                 self.originals.put_many(originals)

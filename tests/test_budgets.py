@@ -200,6 +200,7 @@ def test_a_used_up_block_budget_answers_in_anthropics_error_format(
     assert error.body["error"]["type"] == "rate_limit_error"
     assert "budget 'blockers-daily'" in error.message and "team 'blockers'" in error.message
     assert error.response.headers["x-should-retry"] == "false"
+    assert float(error.response.headers["x-trimline-overhead-ms"]) >= 0  # on every response
     assert len(fake.messages()) == before, "a blocked call must not reach upstream"
     blocked = wait_for(
         lambda: (

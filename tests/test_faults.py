@@ -324,8 +324,9 @@ def test_upstream_refusing_gives_a_gateway_error_and_is_recorded(tmp_path: Path)
     session = f"s-{uuid.uuid4()}"
     with trimline_serve(tmp_path, upstream=f"http://127.0.0.1:{dead}") as p:
         r = httpx.post(f"{p.url}/v1/messages", content=body(), headers=headers(session))
-        # mitmproxy answers a refused upstream connection with 502, as any gateway does.
+        # A refused upstream connection is a 502, as from any gateway, in Anthropic's shape.
         assert r.status_code == 502
+        assert r.json()["error"]["type"] == "api_error"
         (row,) = rows(p, session)
     assert row["status"] == 0
     assert "refused" in row["error"].lower() or "connect call failed" in row["error"].lower()
