@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from pydantic.json_schema import models_json_schema
-from trimline.metering import queries, stats
+from trimline.metering import composition_api, composition_stats, queries, stats
 from trimline.metering.queries import BadQuery
 from trimline.metering.store import Connection
 
@@ -368,6 +368,63 @@ def _stats(conn: Connection, query: dict[str, str]) -> dict[str, Any]:
 
 
 DIMENSION = Param("dimension", "what to group calls by", enum=tuple(queries.CALL_DIMENSIONS))
+TAG_FILTERS = tuple(
+    Param(name, f"only calls whose {name} is this") for name in composition_stats.FILTERS
+)
+
+
+def _session_composition(conn: Connection, query: dict[str, str], id: str) -> dict[str, Any]:
+    found = composition_api.session(conn, id)
+    if found is None:
+        raise NotFound(f"no session {id!r}")
+    return found
+
+
+COMPOSITION_ROUTES: tuple[Route, ...] = (
+    Route(
+        "/sessions/{id}",
+        "One session's page: turn by turn, context by kind, compressed blocks, cost",
+        "text/html",
+        path_params=(Param("id", "the session id"),),
+    ),
+    Route(
+        "/stats/composition",
+        "What the calls' contexts were made of: tokens by kind before and after compression,"
+        " tool outputs by tool and by command family, and the billed split",
+        model=composition_api.Composition,
+        params=(SINCE, UNTIL, *TAG_FILTERS),
+        handler=composition_api.composition,
+    ),
+    Route(
+        "/stats/composition/by/{dimension}",
+        "Context composition per team, project, user, session, model, provider or day",
+        model=composition_api.CompositionBreakdown,
+        params=(SINCE, UNTIL, *TAG_FILTERS, LIMIT),
+        path_params=(
+            Param("dimension", "what to group calls by", enum=composition_stats.DIMENSIONS),
+        ),
+        handler=lambda conn, query, dimension: composition_api.composition_by(
+            conn, query, dimension, _int(query, "limit", 1000, 1, 100_000)
+        ),
+    ),
+    Route(
+        "/stats/commands",
+        "Commands and tools that put the most tokens into contexts, ranked by compounded"
+        " tokens (an output's size times the later turns of its session that re-sent it)",
+        model=composition_api.Commands,
+        params=(SINCE, UNTIL, *TAG_FILTERS, LIMIT),
+        handler=lambda conn, query: composition_api.commands(
+            conn, query, _int(query, "limit", 50, 1, 10_000)
+        ),
+    ),
+    Route(
+        "/stats/sessions/{id}/composition",
+        "One session turn by turn: context by kind, what each turn added, compressed blocks",
+        model=composition_api.SessionComposition,
+        path_params=(Param("id", "the session id"),),
+        handler=_session_composition,
+    ),
+)
 
 ROUTES: tuple[Route, ...] = (
     Route("/", "The dashboard: spend, teams, models, savings, top calls, alerts", "text/html"),
@@ -445,6 +502,7 @@ ROUTES: tuple[Route, ...] = (
         model=list[Alert],
         handler=lambda conn, query: stats.alerts(conn),
     ),
+    *COMPOSITION_ROUTES,
 )
 
 
@@ -471,6 +529,7 @@ _MODELS: tuple[type[BaseModel], ...] = (
     Budget,
     Alert,
     Error,
+    *composition_api.MODELS,
 )
 _REF = "#/components/schemas/{model}"
 

@@ -81,6 +81,11 @@ class StatsServer:
         try:
             if path == "/":
                 return 200, "text/html; charset=utf-8", dashboard.render(conn).encode()
+            if route.path == "/sessions/{id}":
+                page = dashboard.session_page(conn, args["id"])
+                if page is None:
+                    raise api.NotFound(f"no session {args['id']!r}")
+                return 200, "text/html; charset=utf-8", page.encode()
             body = route.handler(conn, query, **args)
             if path == "/stats" and self.live is not None:
                 body["totals"].update(self.live())
