@@ -135,9 +135,8 @@ def test_session_turns_show_what_each_turn_added(served) -> None:
     assert [t["turn"] for t in turns] == list(range(1, LONG_TURNS + 1))
     # Each turn's context is the last one's plus what it added (the history is re-sent).
     for before, turn in itertools.pairwise(turns):
-        assert turn["context"]["tool_outputs"] == (
-            before["context"]["tool_outputs"] + turn["added"]["tool_outputs"]
-        )
+        for kind in ("tool_outputs", "tool_calls", "total"):
+            assert turn["context"][kind] == before["context"][kind] + turn["added"][kind], kind
     assert within(turns[1]["added"]["tool_outputs"], produced["cat"], 0.6)
     detail = get_json(p, "/stats/sessions/long")
     assert [t["cost_usd"] for t in turns] == [t["cost_usd"] for t in detail["per_turn"]]

@@ -83,7 +83,7 @@ def _result_blocks(
 
 
 def composition(body: dict[str, Any]) -> list[Part]:
-    """The body's parts by kind (``metering.composition``); the last message is new."""
+    """The body's parts by kind (``metering.composition``)."""
     parts: list[Part] = []
     system = body.get("system")
     if isinstance(system, str):
@@ -95,11 +95,16 @@ def composition(body: dict[str, Any]) -> list[Part]:
     messages = body.get("messages")
     if not isinstance(messages, list):
         return parts
+    # New this turn: the last message, and the assistant message it answers (the previous
+    # call's output, sent back for the first time).
+    first_new = len(messages) - 1
+    if first_new > 0 and _role(messages[first_new - 1]) == "assistant":
+        first_new -= 1
     calls: dict[str, tuple[str, str]] = {}
     for position, message in enumerate(messages):
         if not isinstance(message, dict):
             continue
-        new = position == len(messages) - 1
+        new = position >= first_new
         content = message.get("content")
         text_kind = "system" if message.get("role") == "system" else "conversation"
         if isinstance(content, str):
@@ -132,6 +137,10 @@ def composition(body: dict[str, Any]) -> list[Part]:
             else:
                 parts.append(_media(item, new) or Part(text_kind, _text(item), new=new))
     return parts
+
+
+def _role(message: Any) -> Any:
+    return message.get("role") if isinstance(message, dict) else None
 
 
 def _text(block: dict[str, Any]) -> str:

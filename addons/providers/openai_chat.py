@@ -68,6 +68,10 @@ def tool_blocks(body: dict[str, Any]) -> list[ToolBlock]:
     return blocks
 
 
+def _is_role(message: Any, role: str) -> bool:
+    return isinstance(message, dict) and message.get("role") == role
+
+
 def _is_result(message: Any) -> bool:
     return isinstance(message, dict) and message.get("role") in ("tool", "function")
 
@@ -97,7 +101,7 @@ def _content_blocks(
 
 def composition(body: dict[str, Any]) -> list[Part]:
     """The body's parts by kind (``metering.composition``): the trailing tool messages
-    (else the last message) are new."""
+    (else the last message) and the assistant message before them are new."""
     parts = [Part("tools", json_text(t)) for t in body.get("tools") or body.get("functions") or ()]
     messages = body.get("messages")
     if not isinstance(messages, list):
@@ -106,6 +110,8 @@ def composition(body: dict[str, Any]) -> list[Part]:
     while first_new > 0 and _is_result(messages[first_new - 1]):
         first_new -= 1
     first_new = min(first_new, len(messages) - 1)
+    if first_new > 0 and _is_role(messages[first_new - 1], "assistant"):
+        first_new -= 1  # the call the tool outputs answer: also sent for the first time
     calls: dict[str, tuple[str, str]] = {}
     last_call = ("", "")
     for position, message in enumerate(messages):

@@ -114,7 +114,7 @@ def tool_blocks(body: dict[str, Any]) -> list[ToolBlock]:
 
 def composition(body: dict[str, Any]) -> list[Part]:
     """The body's parts by kind (``metering.composition``): the trailing tool outputs
-    (else the last item) are new. A WebSocket ``response.create`` may nest the body."""
+    (else the last item) and the calls before them are new. A WebSocket ``response.create`` may nest the body."""
     if isinstance(body.get("response"), dict):
         body = body["response"]
     parts = [Part("tools", json_text(t)) for t in body.get("tools") or ()]
@@ -133,6 +133,9 @@ def composition(body: dict[str, Any]) -> list[Part]:
     ):
         first_new -= 1
     first_new = min(first_new, len(items) - 1)
+    # The calls the outputs answer, and the reasoning and text around them: sent first now.
+    while first_new > 0 and _answered(items[first_new - 1]):
+        first_new -= 1
     calls: dict[str, tuple[str, str]] = {}
     for position, item in enumerate(items):
         if not isinstance(item, dict):
@@ -183,6 +186,13 @@ def _content_parts(
         elif isinstance(part.get("text"), str):
             out.append(Part(kind, part["text"], tool=tool, command=command, new=new))
     return out
+
+
+def _answered(item: Any) -> bool:
+    if not isinstance(item, dict):
+        return False
+    kind = item.get("type")
+    return kind in _OUTPUT_TYPES.values() or kind == "reasoning" or item.get("role") == "assistant"
 
 
 def session_id(headers: dict[str, str], body: dict[str, Any]) -> str | None:

@@ -41,14 +41,13 @@ def render(conn: Connection, session: str, usd: Any, when: Any, css: str) -> str
     for t in turns:
         marks = [escape(m) for m in t["markers"]]
         rows.append(
-            f'<tr data-turn="{t["turn"]}"><td class=n>{t["turn"]}</td><td>{when(t["ts"])}</td>'
-            f"<td>{escape(t['model'])}</td>"
+            f'<tr data-turn="{t["turn"]}"><td class=n>{t["turn"]}</td>'
             f'<td class=n data-value="{t["context"]["total"]}">{n(t["context"]["total"])}</td>'
-            + "".join(f"<td class=n>{n(t['context'][k])}</td>" for k in kinds)
-            + f'<td class=n data-value="{t["added"]["total"]}">+{n(t["added"]["total"])}</td>'
-            f'<td class="wrap">{_blocks(t)}</td>'
+            f'<td class=n data-value="{t["added"]["total"]}">+{n(t["added"]["total"])}</td>'
             f'<td class=n data-value="{t["cost_usd"]}">{usd(t["cost_usd"])}</td>'
-            f"<td>{', '.join(marks)}</td></tr>"
+            f'<td class="wrap">{_blocks(t)}</td><td>{", ".join(marks)}</td>'
+            + "".join(f"<td class=n>{n(t['context'][k])}</td>" for k in kinds)
+            + f"<td>{escape(t['model'])}</td><td>{when(t['ts'])}</td></tr>"
         )
     alert_list = "".join(
         f"<li>{when(a['ts'])} {escape(str(a.get('kind') or ''))}: "
@@ -83,10 +82,10 @@ def render(conn: Connection, session: str, usd: Any, when: Any, css: str) -> str
             ),
             f"<p>{kind_legend()}</p></section>",
             '<section id="turns"><h2>Turn by turn</h2>',
-            '<div class="scroll"><table><tr><th>turn</th><th>time (UTC)</th><th>model</th>'
-            "<th>context sent</th>"
-            f"{head}<th>added</th><th>compressed blocks (tokens before → after)</th>"
-            f"<th>cost</th><th>markers</th></tr>{''.join(rows)}</table></div></section>",
+            '<div class="scroll"><table><tr><th>turn</th><th>context sent</th><th>added</th>'
+            "<th>cost</th><th>compressed blocks (tokens before → after)</th><th>markers</th>"
+            f"{head}<th>model</th><th>time (UTC)</th></tr>{''.join(rows)}</table></div>"
+            "</section>",
             '<section id="markers"><h2>Alerts about this session</h2>',
             f"<ul>{alert_list}</ul>" if alert_list else '<p class="empty">None.</p>',
             "</section></body></html>",
