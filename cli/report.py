@@ -209,6 +209,7 @@ def add_parser(sub: Any, db_help: str) -> argparse.ArgumentParser:
         help="the weekly review (spend and budget variance per team, cost drivers, compression"
         " opportunities, savings) as --format md (default) or html",
     )
+    r.add_argument("--budgets", help="budgets file for --weekly (default ~/.trimline/budgets.toml)")
     r.add_argument("--db", help=db_help)
     return r
 
@@ -222,7 +223,7 @@ def weekly(
     from trimline.metering.weekly import render_weekly
 
     try:
-        config = budgets.load(budget_file(getattr(args, "budgets", None)) or None)
+        config = budgets.load(budget_file(args.budgets) or None)
     except budgets.BudgetFileError as e:
         print(f"trimline report: {e}", file=sys.stderr)
         return 2

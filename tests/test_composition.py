@@ -179,10 +179,25 @@ def run_cli(*args: str) -> str:
     return done.stdout
 
 
-def test_weekly_report_says_what_the_api_says(served) -> None:
+def test_weekly_report_says_what_the_api_says(served, tmp_path) -> None:
     p, _, _ = served
-    md = run_cli("report", "--weekly", "--db", str(p.db))
-    assert md.startswith("# Trimline weekly review")
+    budgets = tmp_path / "budgets.toml"
+    budgets.write_text(
+        '[[budget]]\nname = "alpha-month"\nteam = "alpha"\nwindow = "month"\nusd = 0.01\n'
+    )
+    md = run_cli("report", "--weekly", "--db", str(p.db), "--budgets", str(budgets))
+    (status,) = orjson.loads(
+        run_cli("budgets", "--budgets", str(budgets), "--db", str(p.db), "--format", "json")
+    )
+    alpha = next(r for r in get_json(p, "/stats/by/team?since=7d")["rows"] if r["key"] == "alpha")
+    row = next(line for line in md.splitlines() if line.startswith("| alpha |"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[1] == f"${alpha['cost_usd']:,.4f}" and cells[4] == "$0.0100"
+    # The forecast moves with the clock between the two commands: a second is ~1e-7 dollars.
+    forecast, variance = (float(c.lstrip("$").replace(",", "")) for c in cells[5:7])
+    assert forecast == pytest.approx(status["forecast"], abs=2e-4)
+    assert variance == pytest.approx(status["forecast"] - status["limit"], abs=2e-4)
+    assert variance > 0  # alpha spent more than its $0.01 this month
     teams = get_json(p, "/stats/by/team?since=7d")["rows"]
     for team in teams:
         assert f"| {team['key']} | ${team['cost_usd']:,.4f} |" in md, team["key"]
@@ -194,4 +209,10 @@ def test_weekly_report_says_what_the_api_says(served) -> None:
     html = run_cli("report", "--weekly", "--format", "html", "--db", str(p.db))
     assert html.startswith("<!doctype html>") and "<h1>Trimline weekly review" in html
     assert f"${totals['cost_usd']:,.4f}" in html
-    orjson.dumps(md)  # plain text, nothing binary
+    done = subprocess.run(
+        [sys.executable, "-m", "trimline.cli", "report", "--format", "md", "--db", str(p.db)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "--weekly" in done.stderr and "Traceback" not in done.stderr
