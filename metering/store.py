@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from trimline.metering import db
+from trimline.metering.composition import CompositionRow
 from trimline.metering.db import PgConnection, SqliteConnection
 from trimline.metering.records import CallRecord, Decision
 
@@ -335,7 +336,7 @@ def write(conn: Connection, records: list[CallRecord]) -> None:
             write_composition(conn, call_id, r.composition)
 
 
-def write_composition(conn: Connection, call_id: int, rows: list) -> None:
+def write_composition(conn: Connection, call_id: int, rows: list[CompositionRow]) -> None:
     """A call's composition rows (``metering.composition.CompositionRow``)."""
     conn.executemany(
         "INSERT INTO composition (call_id, kind, tool, command, parts, new_parts,"

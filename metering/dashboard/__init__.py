@@ -333,7 +333,7 @@ def render(conn: Connection, now: float | None = None) -> str:
                     when(c["ts"]),
                     _label(c["team"]),
                     escape(c["model"]),
-                    escape(c["session"][:40]),
+                    context.session_link(c["session"]),
                     num(
                         (c["input_tokens"] or 0)
                         + (c["cache_creation_input_tokens"] or 0)
