@@ -388,6 +388,12 @@ COMPOSITION_ROUTES: tuple[Route, ...] = (
         path_params=(Param("id", "the session id"),),
     ),
     Route(
+        "/weekly",
+        "The weekly review of the last 7 days (as trimline report --weekly --format html)",
+        "text/html",
+        params=(SINCE, UNTIL),
+    ),
+    Route(
         "/stats/composition",
         "What the calls' contexts were made of: tokens by kind before and after compression,"
         " tool outputs by tool and by command family, and the billed split",

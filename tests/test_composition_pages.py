@@ -155,3 +155,16 @@ def test_session_page_is_the_api_turn_by_turn(served) -> None:
     screenshots(served, "/sessions/long", "session")
     status = httpx.get(f"http://127.0.0.1:{p.stats_port}/sessions/no-such").status_code
     assert status == 404
+
+
+def test_weekly_review_page_is_linked_and_says_what_the_api_says(served) -> None:
+    p = served[0]
+    assert 'href="weekly"' in dom(served, "/")
+    page = dom(served, "/weekly")
+    assert "<h1>Trimline weekly review" in page
+    for team in get_json(p, "/stats/by/team?since=7d")["rows"]:
+        assert f"<td>{team['key']}</td><td>${team['cost_usd']:,.4f}</td>" in page, team["key"]
+    top = get_json(p, "/stats/commands?since=7d")["commands"][0]
+    assert f"<td>{top['command']}</td><td>{top['tool']}</td>" in page
+    assert f"<td>{top['compounded_after']:,}</td>" in page
+    screenshots(served, "/weekly", "weekly")

@@ -249,7 +249,8 @@ def render(conn: Connection, now: float | None = None) -> str:
         "<title>Trimline — spend and savings</title>",
         f"<style>{CSS}</style></head><body>",
         "<h1>Trimline — spend and savings</h1>",
-        f'<p class="muted">as of {when(now)} UTC · money in US dollars · model calls only</p>',
+        f'<p class="muted">as of {when(now)} UTC · money in US dollars · model calls only ·'
+        ' <a href="weekly">weekly review</a></p>',
         '<div class="cards" id="cards">',
         *(f'<div class="card">{escape(k)}<b>{v}</b></div>' for k, v in cards),
         "</div>",
