@@ -53,7 +53,21 @@ SHELL_TOOLS = frozenset(
 )
 # Programs whose first argument is a subcommand worth naming (``npm test``, ``cargo build``).
 _SUBCOMMANDS = frozenset(
-    {"npm", "pnpm", "yarn", "cargo", "go", "docker", "kubectl", "make", "uv", "poetry", "bun"}
+    {
+        "npm",
+        "pnpm",
+        "yarn",
+        "cargo",
+        "go",
+        "docker",
+        "kubectl",
+        "make",
+        "uv",
+        "poetry",
+        "bun",
+        "pip",
+        "trimline",
+    }
 )
 _RUNNERS = frozenset({"python", "python3", "uv", "poetry", "pipenv", "npx", "bunx", "pnpx"})
 UNKNOWN_COMMAND = "(shell)"
