@@ -169,11 +169,21 @@ def by(conn: Connection, f: dict[str, Any], dimension: str, limit: int = 1000) -
     return {**_echo(f), "dimension": dimension, "rows": out[: int(limit)]}
 
 
-def _later_turns_sql() -> str:
-    """Each model call's id and how many later model calls its session made."""
+def _later_turns_sql(f: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
+    """Each model call's id and how many later model calls its session made. Calls before
+    ``since`` cannot be later than a call in the window, so they are left out; calls after
+    ``until`` still re-send what the window's calls produced, so they count."""
+    clauses, params = ["endpoint != 'count_tokens'"], []
+    if f.get("since") is not None:
+        clauses.append("ts >= ?")
+        params.append(f["since"])
+    if f.get("session") is not None:
+        clauses.append("session = ?")
+        params.append(f["session"])
     return (
         "SELECT id, ROW_NUMBER() OVER (PARTITION BY session ORDER BY ts DESC, id DESC) - 1"
-        " AS later FROM calls WHERE endpoint != 'count_tokens'"
+        f" AS later FROM calls WHERE {' AND '.join(clauses)}",
+        tuple(params),
     )
 
 
@@ -181,6 +191,7 @@ def commands(conn: Connection, f: dict[str, Any], limit: int = 50) -> dict[str, 
     """The commands (tools, for tools that are not shells) that put the most tokens into
     contexts, ranked by compounded tokens: what their outputs cost on every later turn."""
     cond, params = where(f)
+    later, later_params = _later_turns_sql(f)
     found = rows(
         conn,
         "SELECT x.command AS command, x.tool AS tool,"
@@ -191,11 +202,11 @@ def commands(conn: Connection, f: dict[str, Any], limit: int = 50) -> dict[str, 
         " COALESCE(SUM(x.new_tokens_before * t.later), 0) AS compounded_before,"
         " COALESCE(SUM(x.new_tokens_after * t.later), 0) AS compounded_after"
         " FROM composition x JOIN calls c ON c.id = x.call_id"
-        f" JOIN ({_later_turns_sql()}) t ON t.id = x.call_id"
+        f" JOIN ({later}) t ON t.id = x.call_id"
         f" WHERE {cond} AND x.kind = 'tool_outputs' AND x.new_parts > 0"
         " GROUP BY x.command, x.tool"
         " ORDER BY compounded_after DESC, tokens_after DESC, command LIMIT ?",
-        (*params, int(limit)),
+        (*later_params, *params, int(limit)),
     )
     for r in found:
         r["tokens_saved"] = r["tokens_before"] - r["tokens_after"]

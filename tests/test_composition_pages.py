@@ -10,6 +10,7 @@ import os
 import re
 import ssl
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -115,13 +116,15 @@ def test_dashboard_shows_composition_and_producers_as_the_api_does(served) -> No
     page = dom(served, "/")
     for section in ("composition", "producers", "sessions"):
         assert f'id="{section}"' in page, section
-    total = get_json(p, "/stats/composition")
+    # The dashboard shows the last 14 days (UTC), today included.
+    since = (int(time.time() // 86400) - 13) * 86400
+    total = get_json(p, f"/stats/composition?since={since}")
     for kind in (*total["after"],):
         row = re.search(rf'<tr data-kind="{kind}">(.*?)</tr>', page, re.S)
         assert row, kind
         cells = re.findall(r"<td class=\"?n\"?>([^<]*)</td>", row.group(1))
         assert cells[:2] == [f"{total['before'][kind]:,}", f"{total['after'][kind]:,}"], kind
-    for c in get_json(p, "/stats/commands?limit=15")["commands"]:
+    for c in get_json(p, f"/stats/commands?limit=15&since={since}")["commands"]:
         row = re.search(rf'<tr data-command="{re.escape(c["command"])}">(.*?)</tr>', page, re.S)
         assert row, c["command"]
         assert f">{c['compounded_after']:,}<" in row.group(1), c["command"]

@@ -325,7 +325,7 @@ def render(conn: Connection, now: float | None = None) -> str:
         ),
         "</section>",
         context.composition_section(conn, now),
-        context.producers_section(conn),
+        context.producers_section(conn, now),
         '<section id="top-calls"><h2>Most expensive calls, last 24 hours</h2>',
         _table(
             ["time (UTC)", "team", "model", "session", "context tokens", "output", "cost"],

@@ -55,8 +55,8 @@ def composition_section(conn: Connection, now: float) -> str:
     empty = {"before": dict.fromkeys((*KINDS, "total"), 0)}
     empty["after"] = empty["before"]
     day_rows = [by_day.get(d, empty) for d in days]
-    teams = cs.by(conn, {}, "team", MAX_TEAMS)["rows"]
-    total = cs.totals(conn, {})
+    teams = cs.by(conn, f, "team", MAX_TEAMS)["rows"]
+    total = cs.totals(conn, f)
     table = "".join(
         f'<tr data-kind="{k}"><td><i class="sw" style="background:{KIND_COLORS[k]}"></i>'
         f"{escape(KIND_NAMES[k])}</td><td class=n>{n(total['before'][k])}</td>"
@@ -66,14 +66,14 @@ def composition_section(conn: Connection, now: float) -> str:
     )
     return "".join(
         [
-            '<section id="composition"><h2>What contexts are made of</h2>',
+            f'<section id="composition"><h2>What contexts are made of, last {DAYS} days</h2>',
             '<p class="muted">tokens sent, by kind, counted per call (cl100k) after'
             " compression; billed split: "
             + " · ".join(f"{name.replace('_', ' ')} {n(v)}" for name, v in total["billed"].items())
             + "</p>",
             f"<h3>Per day, last {DAYS} days</h3>",
             stacked_bars([d[5:] for d in days], kind_series(day_rows), aria="composition per day"),
-            "<h3>Per team</h3>",
+            "<h3>Per team</h3>",  # the largest contexts first
             stacked_bars(
                 [r["key"] or "untagged" for r in teams],
                 kind_series(teams),
@@ -95,8 +95,9 @@ def _share(part: int, whole: int) -> str:
     return f"{part / whole * 100:.1f}%" if whole else "–"
 
 
-def producers_section(conn: Connection, limit: int = 15) -> str:
-    found = cs.commands(conn, {}, limit)["commands"]
+def producers_section(conn: Connection, now: float, limit: int = 15) -> str:
+    since = float((int(now // DAY) - DAYS + 1) * DAY)
+    found = cs.commands(conn, {"since": since}, limit)["commands"]
     if not found:
         body = '<p class="empty">No tool outputs recorded yet.</p>'
     else:
@@ -114,7 +115,7 @@ def producers_section(conn: Connection, limit: int = 15) -> str:
             + "</table>"
         )
     return (
-        '<section id="producers"><h2>Top context producers</h2>'
+        f'<section id="producers"><h2>Top context producers, last {DAYS} days</h2>'
         '<p class="muted">tokens in: what the command produced; compounded: those tokens as'
         " sent, times the later turns of the session that re-sent them; saved: what"
         " compression removed, on the first send and on every re-send</p>"
