@@ -161,8 +161,8 @@ def model_bars(rows: list[dict[str, Any]]) -> str:
     cost = sum(r["cost_usd"] for r in rows) or 1e-9
     calls = sum(r["requests"] for r in rows) or 1
     out = [
-        '<table class="share"><tr><th>model</th><th>spend</th><th>share of spend</th>'
-        "<th>share of calls</th></tr>"
+        '<table class="share"><tr><th>model</th><th>spend</th><th colspan=2>share of spend</th>'
+        "<th colspan=2>share of calls</th></tr>"
     ]
     for i, r in enumerate(rows[:10]):
         spend_share = r["cost_usd"] / cost * 100
@@ -170,10 +170,10 @@ def model_bars(rows: list[dict[str, Any]]) -> str:
         color = COLORS[i % len(COLORS)]
         out.append(
             f"<tr><td>{_label(r['key'])}</td><td class=n>{usd(r['cost_usd'])}</td>"
-            f'<td><svg width="220" height="14"><rect width="{spend_share * 2.2:.1f}" height="14"'
-            f' fill="{color}"/></svg> {spend_share:.1f}%</td>'
-            f'<td><svg width="220" height="14"><rect width="{call_share * 2.2:.1f}" height="14"'
-            f' fill="{OTHER_COLOR}"/></svg> {call_share:.1f}%</td></tr>'
+            f'<td class="bar"><svg width="100%" height="14"><rect width="{spend_share:.1f}%"'
+            f' height="14" fill="{color}"/></svg></td><td class=n>{spend_share:.1f}%</td>'
+            f'<td class="bar"><svg width="100%" height="14"><rect width="{call_share:.1f}%"'
+            f' height="14" fill="{OTHER_COLOR}"/></svg></td><td class=n>{call_share:.1f}%</td></tr>'
         )
     out.append("</table>")
     return "".join(out)
@@ -198,7 +198,7 @@ text-align:left;white-space:nowrap} td.n{text-align:right;font-variant-numeric:t
 svg text{font-size:11px;fill:#555} .grid{stroke:#eee} .actual{fill:none;stroke:#4e79a7;stroke-width:2.5}
 .forecast{stroke:#4e79a7;stroke-dasharray:6 4;stroke-width:2} .budget{stroke:#e15759;stroke-width:2}
 .note{font-size:12px;fill:#333} h3{font-size:14px;margin:10px 0 4px}
-td.wrap{white-space:normal;min-width:16em} .scroll{overflow-x:auto}
+td.wrap{white-space:normal;min-width:16em} td.bar{width:30%} .scroll{overflow-x:auto}
 i.sw{display:inline-block;width:10px;height:10px;margin-right:4px} a{color:#2a5d9f} .key{margin-right:14px} .key i{display:inline-block;width:10px;
 height:10px;margin-right:4px} .empty{color:#777} .alert{color:#a40000} .muted{color:#777}
 """
