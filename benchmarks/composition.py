@@ -18,6 +18,7 @@ import orjson
 from trimline.addons.providers import anthropic
 from trimline.compressors.tokens import count_tokens
 from trimline.metering import composition
+from trimline.metering.estimate import request_tokens
 from trimline.metering.records import CallRecord
 
 from fixtures.load import load_all
@@ -59,12 +60,17 @@ def run(turns: int) -> dict:
         t0 = time.perf_counter()
         composition.complete(record)
         ms = (time.perf_counter() - t0) * 1000
+        # What the writer already did per call before composition: the request's size.
+        t0 = time.perf_counter()
+        request_tokens(orjson.loads(body))
+        size_ms = (time.perf_counter() - t0) * 1000
         rows.append(
             {
                 "turn": n,
                 "body_kb": len(body) / 1024,
                 "new_kb": (len(body) - previous) / 1024,
                 "ms": ms,
+                "size_ms": size_ms,
             }
         )
         previous = len(body)
@@ -83,12 +89,20 @@ def main() -> None:
     args = parser.parse_args()
     result = run(args.turns)
     rows = result["rows"]
-    print(f"{'turn':>5} {'body KB':>9} {'new KB':>8} {'ms':>8}")
+    print(f"{'turn':>5} {'body KB':>9} {'new KB':>8} {'ms':>8} {'size ms':>8}")
     for r in rows:
         if r["turn"] in (1, 2, 5, 10) or r["turn"] % 20 == 0 or r is rows[-1]:
-            print(f"{r['turn']:>5} {r['body_kb']:>9.1f} {r['new_kb']:>8.1f} {r['ms']:>8.2f}")
+            print(
+                f"{r['turn']:>5} {r['body_kb']:>9.1f} {r['new_kb']:>8.1f} {r['ms']:>8.2f}"
+                f" {r['size_ms']:>8.2f}"
+            )
     per_new = [r["ms"] / r["new_kb"] for r in rows[1:] if r["new_kb"] > 4]
     print(f"turns: {len(rows)}; median ms per KB of new content: {statistics.median(per_new):.3f}")
+    total, size = sum(r["ms"] for r in rows), sum(r["size_ms"] for r in rows)
+    print(
+        f"composition, whole session: {total:.0f} ms; the request-size estimate the writer"
+        f" already makes: {size:.0f} ms"
+    )
     print(
         f"the last body ({rows[-1]['body_kb']:.0f} KB) again, all of it counted before:"
         f" {result['known_ms']:.2f} ms (parsing and hashing)"
