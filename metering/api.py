@@ -9,14 +9,13 @@ the contract test).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from pydantic.json_schema import models_json_schema
-from trimline.metering import composition_api, composition_stats, queries, stats
-from trimline.metering.queries import BadQuery
+from trimline.metering import composition_api, queries, stats
+from trimline.metering.routes import LIMIT, SINCE, UNTIL, NotFound, Param, Route
+from trimline.metering.routes import int_param as _int
 from trimline.metering.store import Connection
 
 MAX_N = 1000
@@ -254,48 +253,6 @@ class Error(BaseModel):
 # -- routes --------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Param:
-    name: str
-    description: str
-    type: str = "string"
-    enum: tuple[str, ...] = ()
-
-
-SINCE = Param("since", "from this time on: unix seconds, 7d/24h/30m (ago), YYYY-MM-DD, ISO")
-UNTIL = Param("until", "before this time (same forms as since)")
-LIMIT = Param("limit", "at most this many rows", "integer")
-
-
-@dataclass(frozen=True)
-class Route:
-    path: str  # OpenAPI template, e.g. /stats/sessions/{id}
-    summary: str
-    media_type: str = "application/json"
-    model: Any = None  # pydantic model (or list[...]) of a JSON answer
-    params: tuple[Param, ...] = ()
-    path_params: tuple[Param, ...] = ()
-    handler: Callable[..., Any] | None = None  # (conn, query, **path) -> payload
-    pattern: re.Pattern[str] = field(init=False)
-
-    def __post_init__(self) -> None:
-        regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.path))
-        object.__setattr__(self, "pattern", re.compile(f"^{regex}$"))
-
-
-def _int(query: dict[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = query.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadQuery(f"{name} must be an integer, got {raw!r}") from None
-    if not low <= value <= high:
-        raise BadQuery(f"{name} must be between {low} and {high}")
-    return value
-
-
 def _window(query: dict[str, str]) -> tuple[float | None, float | None]:
     return queries.parse_time(query.get("since")), queries.parse_time(query.get("until"))
 
@@ -346,10 +303,6 @@ def _sessions(conn: Connection, query: dict[str, str]) -> dict[str, Any]:
     return {"since": since, "until": until, "sessions": queries.sessions(conn, since, until, limit)}
 
 
-class NotFound(LookupError):
-    pass
-
-
 def _session(conn: Connection, query: dict[str, str], id: str) -> dict[str, Any]:
     found = queries.session(conn, id)
     if found is None:
@@ -368,69 +321,6 @@ def _stats(conn: Connection, query: dict[str, str]) -> dict[str, Any]:
 
 
 DIMENSION = Param("dimension", "what to group calls by", enum=tuple(queries.CALL_DIMENSIONS))
-TAG_FILTERS = tuple(
-    Param(name, f"only calls whose {name} is this") for name in composition_stats.FILTERS
-)
-
-
-def _session_composition(conn: Connection, query: dict[str, str], id: str) -> dict[str, Any]:
-    found = composition_api.session(conn, id)
-    if found is None:
-        raise NotFound(f"no session {id!r}")
-    return found
-
-
-COMPOSITION_ROUTES: tuple[Route, ...] = (
-    Route(
-        "/sessions/{id}",
-        "One session's page: turn by turn, context by kind, compressed blocks, cost",
-        "text/html",
-        path_params=(Param("id", "the session id"),),
-    ),
-    Route(
-        "/weekly",
-        "The weekly review of the last 7 days (as trimline report --weekly --format html)",
-        "text/html",
-        params=(SINCE, UNTIL),
-    ),
-    Route(
-        "/stats/composition",
-        "What the calls' contexts were made of: tokens by kind before and after compression,"
-        " tool outputs by tool and by command family, and the billed split",
-        model=composition_api.Composition,
-        params=(SINCE, UNTIL, *TAG_FILTERS),
-        handler=composition_api.composition,
-    ),
-    Route(
-        "/stats/composition/by/{dimension}",
-        "Context composition per team, project, user, session, model, provider or day",
-        model=composition_api.CompositionBreakdown,
-        params=(SINCE, UNTIL, *TAG_FILTERS, LIMIT),
-        path_params=(
-            Param("dimension", "what to group calls by", enum=composition_stats.DIMENSIONS),
-        ),
-        handler=lambda conn, query, dimension: composition_api.composition_by(
-            conn, query, dimension, _int(query, "limit", 1000, 1, 100_000)
-        ),
-    ),
-    Route(
-        "/stats/commands",
-        "Commands and tools that put the most tokens into contexts, ranked by compounded"
-        " tokens (an output's size times the later turns of its session that re-sent it)",
-        model=composition_api.Commands,
-        params=(SINCE, UNTIL, *TAG_FILTERS, LIMIT),
-        handler=lambda conn, query: composition_api.commands(
-            conn, query, _int(query, "limit", 50, 1, 10_000)
-        ),
-    ),
-    Route(
-        "/stats/sessions/{id}/composition",
-        "One session turn by turn: context by kind, what each turn added, compressed blocks",
-        model=composition_api.SessionComposition,
-        path_params=(Param("id", "the session id"),),
-        handler=_session_composition,
-    ),
-)
 
 ROUTES: tuple[Route, ...] = (
     Route("/", "The dashboard: spend, teams, models, savings, top calls, alerts", "text/html"),
@@ -508,7 +398,7 @@ ROUTES: tuple[Route, ...] = (
         model=list[Alert],
         handler=lambda conn, query: stats.alerts(conn),
     ),
-    *COMPOSITION_ROUTES,
+    *composition_api.ROUTES,
 )
 
 
