@@ -186,6 +186,11 @@ def _image_size(b: bytes) -> tuple[int, int] | None:
     return None
 
 
+def as_list(value: Any) -> list[Any]:
+    """A body field that should be a list, or nothing: a client's odd body is not an error."""
+    return value if isinstance(value, list) else []
+
+
 def json_text(value: Any) -> str:
     """A structured value (tool definitions, tool-call arguments) as the text counted."""
     if isinstance(value, str):

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from trimline.addons.providers import anthropic, openai_chat, openai_responses
 from trimline.metering.composition import (
     IMAGE_TOKENS,
@@ -175,3 +177,30 @@ def test_fold_counts_before_and_after_and_what_is_new() -> None:
     broken.composer, broken.request_json = anthropic.composition, b"{not json"
     complete(broken)
     assert broken.composition == []
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(
+        st.sampled_from(
+            ["role", "content", "type", "text", "tools", "messages", "input", "tool_calls",
+             "id", "tool_use_id", "call_id", "name", "arguments", "output", "system", "source",
+             "image_url", "summary", "instructions", "function", "response"]
+        ),
+        children,
+        max_size=5,
+    ),
+    max_leaves=30,
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["system", "tools", "messages", "input", "instructions"]), _JSON
+    )
+)
+def test_any_json_body_is_named_without_raising(body: dict) -> None:
+    for provider in (anthropic, openai_chat, openai_responses):
+        fold(provider.composition(body), None)

@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 from trimline.addons.providers.base import ToolBlock, conversation_hash, setter
 from trimline.metering.composition import Part, command_family, image_tokens, json_text
+from trimline.metering.composition import as_list as _list
 from trimline.metering.records import Usage
 
 name = "anthropic"
@@ -90,7 +91,7 @@ def composition(body: dict[str, Any]) -> list[Part]:
         parts.append(Part("system", system))
     elif isinstance(system, list):
         parts += [Part("system", _text(b)) for b in system if isinstance(b, dict)]
-    for tool in body.get("tools") or ():
+    for tool in _list(body.get("tools")):
         parts.append(Part("tools", json_text(tool)))
     messages = body.get("messages")
     if not isinstance(messages, list):

@@ -9,6 +9,7 @@ import orjson
 from trimline.addons.providers import openai_usage
 from trimline.addons.providers.base import ToolBlock, conversation_hash, parse_arguments, setter
 from trimline.metering.composition import Part, command_family, image_tokens, json_text
+from trimline.metering.composition import as_list as _list
 from trimline.metering.records import Usage
 
 name = "openai"
@@ -102,7 +103,8 @@ def _content_blocks(
 def composition(body: dict[str, Any]) -> list[Part]:
     """The body's parts by kind (``metering.composition``): the trailing tool messages
     (else the last message) and the assistant message before them are new."""
-    parts = [Part("tools", json_text(t)) for t in body.get("tools") or body.get("functions") or ()]
+    tools = body.get("tools") or body.get("functions")
+    parts = [Part("tools", json_text(t)) for t in _list(tools)]
     messages = body.get("messages")
     if not isinstance(messages, list):
         return parts
@@ -120,7 +122,7 @@ def composition(body: dict[str, Any]) -> list[Part]:
         new = position >= first_new
         role = message.get("role")
         if role == "assistant":
-            for call in message.get("tool_calls") or ():
+            for call in _list(message.get("tool_calls")):
                 fn = call.get("function") if isinstance(call, dict) else None
                 if not isinstance(fn, dict):
                     continue

@@ -10,6 +10,7 @@ import orjson
 from trimline.addons.providers import openai_usage
 from trimline.addons.providers.base import ToolBlock, conversation_hash, parse_arguments, setter
 from trimline.metering.composition import Part, command_family, image_tokens, json_text
+from trimline.metering.composition import as_list as _list
 from trimline.metering.records import Usage
 
 name = "openai"
@@ -117,7 +118,7 @@ def composition(body: dict[str, Any]) -> list[Part]:
     (else the last item) and the calls before them are new. A WebSocket ``response.create`` may nest the body."""
     if isinstance(body.get("response"), dict):
         body = body["response"]
-    parts = [Part("tools", json_text(t)) for t in body.get("tools") or ()]
+    parts = [Part("tools", json_text(t)) for t in _list(body.get("tools"))]
     if isinstance(body.get("instructions"), str):
         parts.append(Part("system", body["instructions"]))
     items = body.get("input")
@@ -154,7 +155,7 @@ def composition(body: dict[str, Any]) -> list[Part]:
             family = family or command_family(tool, {})
             parts += _content_parts(item.get("output"), "tool_outputs", new, tool, family)
         elif kind == "reasoning":
-            for s in item.get("summary") or ():
+            for s in _list(item.get("summary")):
                 if isinstance(s, dict) and isinstance(s.get("text"), str):
                     parts.append(Part("conversation", s["text"], new=new))
         elif kind in (None, "message"):
