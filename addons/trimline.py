@@ -348,6 +348,7 @@ class Trimline:
             user=tags.get("user"),
             environment=tags.get("environment"),
             feature=tags.get("feature"),
+            composer=provider.composition,
         )
         return CallState(provider, record)
 
@@ -428,7 +429,7 @@ class Trimline:
         )
         if (compressed or routed or guarded) and flow.response is None:
             # Untouched bodies go upstream byte-identical; only a change re-serialises.
-            flow.request.content = orjson.dumps(body)
+            flow.request.content = state.record.sent_json = orjson.dumps(body)
 
     def _compress(self, state: CallState, body: dict[str, Any], headers: dict[str, str]) -> bool:
         """Compresses the body's tool outputs in place; True if any changed."""
@@ -519,7 +520,7 @@ class Trimline:
                 # Some clients nest the body under "response"; others send its fields flat.
                 body = payload["response"] if isinstance(payload.get("response"), dict) else payload
                 if await asyncio.to_thread(self._compress, state, body, headers):
-                    message.content = orjson.dumps(payload)
+                    message.content = state.record.sent_json = orjson.dumps(payload)
             except Exception as e:  # fail open
                 state.record.error = f"request: {type(e).__name__}: {e}"[:500]
             state.record.overhead_ms = (time.perf_counter() - state.started) * 1000

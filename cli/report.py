@@ -158,6 +158,11 @@ def run(args: argparse.Namespace, db: str | Path) -> int:
     except BadQuery as e:
         print(f"trimline report: {e}", file=sys.stderr)
         return 2
+    if getattr(args, "weekly", False):
+        return weekly(args, db, since, until)
+    if args.format in ("md", "html"):
+        print(f"trimline report: --format {args.format} goes with --weekly", file=sys.stderr)
+        return 2
     conn = store.connect(db, readonly=True)
     try:
         columns, out = report(conn, args.by, since, until)
@@ -197,6 +202,35 @@ def add_parser(sub: Any, db_help: str) -> argparse.ArgumentParser:
         "--since", help="from: 7d, 24h, YYYY-MM-DD, YYYYMMDD, ISO time or unix seconds (UTC)"
     )
     r.add_argument("--until", help="before this time (same forms)")
-    r.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    r.add_argument("--format", choices=("table", "json", "csv", "md", "html"), default="table")
+    r.add_argument(
+        "--weekly",
+        action="store_true",
+        help="the weekly review (spend and budget variance per team, cost drivers, compression"
+        " opportunities, savings) as --format md (default) or html",
+    )
+    r.add_argument("--budgets", help="budgets file for --weekly (default ~/.trimline/budgets.toml)")
     r.add_argument("--db", help=db_help)
     return r
+
+
+def weekly(
+    args: argparse.Namespace, db: str | Path, since: float | None, until: float | None
+) -> int:
+    """``--weekly``: the review from ``metering.weekly``; budgets from the usual file."""
+    from trimline.cli.budgets import budget_file
+    from trimline.metering import budgets, store
+    from trimline.metering.weekly import render_weekly
+
+    try:
+        config = budgets.load(budget_file(args.budgets) or None)
+    except budgets.BudgetFileError as e:
+        print(f"trimline report: {e}", file=sys.stderr)
+        return 2
+    conn = store.connect(db, readonly=True)
+    try:
+        fmt = "html" if args.format == "html" else "md"
+        sys.stdout.write(render_weekly(conn, fmt, since, until, config))
+    finally:
+        conn.close()
+    return 0

@@ -9,14 +9,13 @@ the contract test).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from pydantic.json_schema import models_json_schema
-from trimline.metering import queries, stats
-from trimline.metering.queries import BadQuery
+from trimline.metering import composition_api, queries, stats
+from trimline.metering.routes import LIMIT, SINCE, UNTIL, NotFound, Param, Route
+from trimline.metering.routes import int_param as _int
 from trimline.metering.store import Connection
 
 MAX_N = 1000
@@ -255,48 +254,6 @@ class Error(BaseModel):
 # -- routes --------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Param:
-    name: str
-    description: str
-    type: str = "string"
-    enum: tuple[str, ...] = ()
-
-
-SINCE = Param("since", "from this time on: unix seconds, 7d/24h/30m (ago), YYYY-MM-DD, ISO")
-UNTIL = Param("until", "before this time (same forms as since)")
-LIMIT = Param("limit", "at most this many rows", "integer")
-
-
-@dataclass(frozen=True)
-class Route:
-    path: str  # OpenAPI template, e.g. /stats/sessions/{id}
-    summary: str
-    media_type: str = "application/json"
-    model: Any = None  # pydantic model (or list[...]) of a JSON answer
-    params: tuple[Param, ...] = ()
-    path_params: tuple[Param, ...] = ()
-    handler: Callable[..., Any] | None = None  # (conn, query, **path) -> payload
-    pattern: re.Pattern[str] = field(init=False)
-
-    def __post_init__(self) -> None:
-        regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.path))
-        object.__setattr__(self, "pattern", re.compile(f"^{regex}$"))
-
-
-def _int(query: dict[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = query.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadQuery(f"{name} must be an integer, got {raw!r}") from None
-    if not low <= value <= high:
-        raise BadQuery(f"{name} must be between {low} and {high}")
-    return value
-
-
 def _window(query: dict[str, str]) -> tuple[float | None, float | None]:
     return queries.parse_time(query.get("since")), queries.parse_time(query.get("until"))
 
@@ -345,10 +302,6 @@ def _sessions(conn: Connection, query: dict[str, str]) -> dict[str, Any]:
     since, until = _window(query)
     limit = _int(query, "limit", 100, 1, 10_000)
     return {"since": since, "until": until, "sessions": queries.sessions(conn, since, until, limit)}
-
-
-class NotFound(LookupError):
-    pass
 
 
 def _session(conn: Connection, query: dict[str, str], id: str) -> dict[str, Any]:
@@ -446,6 +399,7 @@ ROUTES: tuple[Route, ...] = (
         model=list[Alert],
         handler=lambda conn, query: stats.alerts(conn),
     ),
+    *composition_api.ROUTES,
 )
 
 
@@ -472,6 +426,7 @@ _MODELS: tuple[type[BaseModel], ...] = (
     Budget,
     Alert,
     Error,
+    *composition_api.MODELS,
 )
 _REF = "#/components/schemas/{model}"
 

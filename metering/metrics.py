@@ -159,6 +159,20 @@ class Metrics:
             buckets=FIRST_BYTE_BUCKETS,
             registry=r,
         )
+        self.command = BoundedLabel(max_label_values)
+        self.context_tokens = Counter(
+            "trimline_context_tokens",
+            "tokens in the contexts sent, by kind (system, tools, conversation, tool_calls,"
+            " tool_outputs, images, documents) and stage (before or after compression)",
+            [*tm, "kind", "stage"],
+            registry=r,
+        )
+        self.tool_output_tokens = Counter(
+            "trimline_tool_output_tokens",
+            "tokens of tool outputs first sent, by command family (or tool) and stage",
+            ["command", "stage"],
+            registry=r,
+        )
         self.sources = _Sources()
         r.register(self.sources)
 
@@ -199,6 +213,18 @@ class Metrics:
         for b in rec.blocks:
             if not b.cached:
                 self.compression.labels(self.kind(b.kind)).observe(b.ms / 1000)
+        for c in rec.composition:
+            for stage, value in (("before", c.tokens_before), ("after", c.tokens_after)):
+                if value > 0:
+                    self.context_tokens.labels(*labels, c.kind, stage).inc(value)
+            if c.kind == "tool_outputs":
+                command = self.command(c.command)
+                for stage, value in (
+                    ("before", c.new_tokens_before),
+                    ("after", c.new_tokens_after),
+                ):
+                    if value > 0:
+                        self.tool_output_tokens.labels(command, stage).inc(value)
         self.overhead.labels(*labels).observe(rec.overhead_ms / 1000)
         if rec.latency_ms is not None:
             self.latency.labels(*labels).observe(rec.latency_ms / 1000)

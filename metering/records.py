@@ -6,7 +6,9 @@ a whole request are filled in off that path, by the writer thread.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(slots=True)
@@ -93,6 +95,11 @@ class CallRecord:
     )
     counterfactual_usd: float | None = None
     fallback: bool = False
+    # Composition (``metering.composition``): the provider's part-naming function, the body
+    # as it went upstream when Trimline changed it, and the counts the writer makes of both.
+    composer: Callable[[dict[str, Any]], list[Any]] | None = None
+    sent_json: bytes | None = None
+    composition: list[Any] = field(default_factory=list)
 
     @property
     def tokens_saved_by_blocks(self) -> int:

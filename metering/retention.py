@@ -106,6 +106,11 @@ def _pass(conn: Connection, before: float, begin: str) -> int:
         conn.execute(
             "DELETE FROM blocks WHERE call_id IN (SELECT id FROM calls WHERE ts < ?)", (before,)
         )
+        # A call's composition is per call, like its turn order: not rolled up.
+        conn.execute(
+            "DELETE FROM composition WHERE call_id IN (SELECT id FROM calls WHERE ts < ?)",
+            (before,),
+        )
         conn.execute("DELETE FROM calls WHERE ts < ?", (before,))
     log.info("retention: %d call(s) older than %.0f rolled up into daily rollups", n, before)
     return n

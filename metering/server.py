@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import orjson
 from prometheus_client import CONTENT_TYPE_LATEST
-from trimline.metering import access, api, dashboard, db, stats, store
+from trimline.metering import access, api, dashboard, db, queries, stats, store, weekly
 from trimline.metering.metrics import METRICS
 from trimline.metering.queries import BadQuery
 
@@ -81,6 +81,18 @@ class StatsServer:
         try:
             if path == "/":
                 return 200, "text/html; charset=utf-8", dashboard.render(conn).encode()
+            if route.path == "/weekly":
+                since, until = (
+                    queries.parse_time(query.get("since")),
+                    queries.parse_time(query.get("until")),
+                )
+                page = weekly.render_weekly(conn, "html", since, until, stats.budget_config())
+                return 200, "text/html; charset=utf-8", page.encode()
+            if route.path == "/sessions/{id}":
+                page = dashboard.session_page(conn, args["id"])
+                if page is None:
+                    raise api.NotFound(f"no session {args['id']!r}")
+                return 200, "text/html; charset=utf-8", page.encode()
             body = route.handler(conn, query, **args)
             if path == "/stats" and self.live is not None:
                 body["totals"].update(self.live())

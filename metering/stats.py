@@ -154,6 +154,11 @@ def use_budgets(config: BudgetFile | None) -> None:
     _budget_config = config
 
 
+def budget_config() -> BudgetFile | None:
+    """The budgets file the running proxy enforces, if any."""
+    return _budget_config
+
+
 def budgets(conn: Connection, config: BudgetFile | None = None) -> list[dict[str, Any]]:
     """Budgets with their burn (``metering.budget_status``), plus the read side's names:
     ``scope`` (team/project/user, joined with "+", or global), ``period``, ``amount``."""

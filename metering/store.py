@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from trimline.metering import db
+from trimline.metering.composition import CompositionRow
 from trimline.metering.db import PgConnection, SqliteConnection
 from trimline.metering.records import CallRecord, Decision
 
@@ -172,6 +173,23 @@ _MIGRATIONS: dict[int, str] = {
     ALTER TABLE calls ADD COLUMN counterfactual_usd REAL;
     ALTER TABLE calls ADD COLUMN fallback INTEGER NOT NULL DEFAULT 0;
     """,
+    5: """
+    -- composition (issue 20): what each call's context was made of, counts only, by kind,
+    -- tool and command family; new_*: parts sent for the first time (the newest turn)
+    CREATE TABLE composition (
+        call_id INTEGER NOT NULL REFERENCES calls(id),
+        kind TEXT NOT NULL,
+        tool TEXT NOT NULL,
+        command TEXT NOT NULL,
+        parts INTEGER NOT NULL,
+        new_parts INTEGER NOT NULL,
+        tokens_before INTEGER NOT NULL,
+        tokens_after INTEGER NOT NULL,
+        new_tokens_before INTEGER NOT NULL,
+        new_tokens_after INTEGER NOT NULL
+    );
+    CREATE INDEX composition_call ON composition(call_id);
+    """,
 }
 SCHEMA_VERSION = max(_MIGRATIONS)
 
@@ -315,3 +333,18 @@ def write(conn: Connection, records: list[CallRecord]) -> None:
                     for b in r.blocks
                 ],
             )
+            write_composition(conn, call_id, r.composition)
+
+
+def write_composition(conn: Connection, call_id: int, rows: list[CompositionRow]) -> None:
+    """A call's composition rows (``metering.composition.CompositionRow``)."""
+    conn.executemany(
+        "INSERT INTO composition (call_id, kind, tool, command, parts, new_parts,"
+        " tokens_before, tokens_after, new_tokens_before, new_tokens_after)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?)",
+        [
+            (call_id, c.kind, c.tool, c.command, c.parts, c.new_parts, c.tokens_before,
+             c.tokens_after, c.new_tokens_before, c.new_tokens_after)
+            for c in rows
+        ],
+    )  # fmt: skip

@@ -19,7 +19,7 @@ from pathlib import Path
 import orjson
 from trimline.compressors.tokens import count_tokens, estimate_tokens
 from trimline.core.secrets import contains_secret, mask
-from trimline.metering import db, metrics, retention, store
+from trimline.metering import composition, db, metrics, retention, store
 from trimline.metering.block_tokens import count_blocks
 from trimline.metering.estimate import request_tokens
 from trimline.metering.originals import Originals
@@ -47,7 +47,7 @@ def lighten(r: CallRecord) -> None:
     if r.request_json is not None and r.tokens_before is None:
         r.tokens_before = estimate_tokens(r.request_json.decode("utf-8", "replace"))
         r.tokens_after = r.tokens_before - r.tokens_saved_by_blocks
-    r.request_json = None
+    r.request_json = r.sent_json = None
     for b in r.blocks:
         b.text_before = b.text_after = None
 
@@ -323,6 +323,7 @@ def _complete(r: CallRecord) -> None:
                 r.tokens_after = r.tokens_before - r.tokens_saved_by_blocks
     except Exception:
         log.debug("request size not estimated", exc_info=True)
+    composition.complete(r)
     # Held-back records must stay small.
     r.output_text = None
     r.request_json = None

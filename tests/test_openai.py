@@ -12,6 +12,7 @@ import httpx
 import openai
 import pytest
 from trimline.addons.providers import openai_chat, openai_responses
+from trimline.compressors.tokens import count_tokens
 
 from tests.fake_openai import FakeOpenAI, FakeOpenAIWebSocket
 from tests.proxy import Proxy, trimline_serve
@@ -339,6 +340,15 @@ def test_responses_over_websocket_are_compressed_and_metered(
         assert row["output_tokens"] == 2 * fake.usage.output_tokens
         assert row["cache_read_input_tokens"] == 2 * fake.usage.cached_tokens
         assert row["tokens_saved"] > 0
+        # Composition over the WebSocket too: the output as the server received it, per turn.
+        comp = httpx.get(
+            f"http://127.0.0.1:{proxy.stats_port}/stats/composition", params={"session": session}
+        ).json()
+        sent = [count_tokens(b["input"][3]["output"]) for b in ws_fake.received]
+        assert comp["after"]["tool_outputs"] == sum(sent)
+        assert comp["before"]["tool_outputs"] == 2 * count_tokens(CODEX_HEADER + pytest_log())
+        assert [r["key"] for r in comp["tool_outputs"]["by_command"]] == ["pytest"]
+        assert comp["before"]["system"] == 2 * count_tokens("You are Codex.")  # two calls
 
 
 @pytest.mark.parametrize("path", ["/v1/chat/completions", "/v1/responses"])

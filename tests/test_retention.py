@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from trimline.metering import retention, stats, store
+from trimline.metering.composition import CompositionRow
 from trimline.metering.records import BlockRecord, CallRecord, Usage
 
 from tests.backends import count, query
@@ -43,6 +44,19 @@ def record(rng: random.Random, ts: float, endpoint: str = "messages") -> CallRec
         tokens_before=before + 100,
         tokens_after=rng.choice([None, before + 100 - saved]),
         error=rng.choice([None, None, "upstream said no"]),
+        composition=[
+            CompositionRow(
+                "tool_outputs",
+                "Bash",
+                "pytest",
+                1,
+                1,
+                before,
+                before - saved,
+                before,
+                before - saved,
+            )
+        ],
     )
 
 
@@ -90,6 +104,7 @@ def test_pruning_moves_old_days_into_rollups_and_totals_stay_the_same(
     assert retention.prune(conn, 90, NOW) == len(old)
     assert count(store_target) == len(records) - len(old)
     assert count(store_target, "blocks") == len(records) - len(old)
+    assert count(store_target, "composition") == len(records) - len(old)
     assert query(store_target, "SELECT COUNT(*) FROM calls WHERE ts < ?", (edge,)) == [(0,)]
     (rolled,) = query(store_target, "SELECT SUM(requests) FROM daily_rollups")[0]
     assert rolled == len(old)

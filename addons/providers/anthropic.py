@@ -6,6 +6,8 @@ from typing import Any
 
 import orjson
 from trimline.addons.providers.base import ToolBlock, conversation_hash, setter
+from trimline.metering.composition import Part, command_family, image_tokens, json_text
+from trimline.metering.composition import as_list as _list
 from trimline.metering.records import Usage
 
 name = "anthropic"
@@ -79,6 +81,93 @@ def _result_blocks(
                     ToolBlock(ident, tool, tool_input, part["text"], is_error, setter(part, "text"))
                 )
     return blocks
+
+
+def composition(body: dict[str, Any]) -> list[Part]:
+    """The body's parts by kind (``metering.composition``)."""
+    parts: list[Part] = []
+    system = body.get("system")
+    if isinstance(system, str):
+        parts.append(Part("system", system))
+    elif isinstance(system, list):
+        parts += [Part("system", _text(b)) for b in system if isinstance(b, dict)]
+    for tool in _list(body.get("tools")):
+        parts.append(Part("tools", json_text(tool)))
+    messages = body.get("messages")
+    if not isinstance(messages, list):
+        return parts
+    # New this turn: the last message, and the assistant message it answers (the previous
+    # call's output, sent back for the first time).
+    first_new = len(messages) - 1
+    if first_new > 0 and _role(messages[first_new - 1]) == "assistant":
+        first_new -= 1
+    calls: dict[str, tuple[str, str]] = {}
+    for position, message in enumerate(messages):
+        if not isinstance(message, dict):
+            continue
+        new = position >= first_new
+        content = message.get("content")
+        text_kind = "system" if message.get("role") == "system" else "conversation"
+        if isinstance(content, str):
+            parts.append(Part(text_kind, content, new=new))
+            continue
+        for item in content if isinstance(content, list) else ():
+            if not isinstance(item, dict):
+                continue
+            kind = item.get("type")
+            if kind == "tool_use":
+                name = str(item.get("name") or "")
+                tool_input = item.get("input") if isinstance(item.get("input"), dict) else {}
+                if isinstance(item.get("id"), str):
+                    calls[item["id"]] = (name, command_family(name, tool_input))
+                parts.append(Part("tool_calls", name + json_text(item.get("input")), new=new))
+            elif kind == "tool_result":
+                use_id = item.get("tool_use_id")
+                tool, command = calls.get(use_id, ("", "")) if isinstance(use_id, str) else ("", "")
+                command = command or command_family(tool, {})
+                inner = item.get("content")
+                if isinstance(inner, str):
+                    parts.append(Part("tool_outputs", inner, tool=tool, command=command, new=new))
+                for sub in inner if isinstance(inner, list) else ():
+                    if isinstance(sub, dict):
+                        part = _media(sub, new)
+                        if part is None:
+                            part = Part("tool_outputs", _text(sub), tool=tool, command=command)
+                            part.new = new
+                        parts.append(part)
+            else:
+                parts.append(_media(item, new) or Part(text_kind, _text(item), new=new))
+    return parts
+
+
+def _role(message: Any) -> Any:
+    return message.get("role") if isinstance(message, dict) else None
+
+
+def _text(block: dict[str, Any]) -> str:
+    for key in ("text", "thinking"):
+        if isinstance(block.get(key), str):
+            return block[key]
+    return ""
+
+
+def _media(block: dict[str, Any], new: bool) -> Part | None:
+    kind = block.get("type")
+    source = block.get("source") if isinstance(block.get("source"), dict) else {}
+    if kind == "image":
+        data = source.get("data") if source.get("type") == "base64" else None
+        return Part("images", tokens=image_tokens(data), new=new)
+    if kind == "document":
+        if source.get("type") == "text" and isinstance(source.get("data"), str):
+            return Part("documents", source["data"], new=new)
+        if isinstance(source.get("content"), list):
+            text = "\n".join(_text(b) for b in source["content"] if isinstance(b, dict))
+            return Part("documents", text, new=new)
+        # A base64 PDF: about a token per 3 bytes of its text layer is not knowable here;
+        # its encoded size over 4 is the estimate.
+        data = source.get("data")
+        return Part("documents", tokens=len(data) // 4 if isinstance(data, str) else 0, new=new)
+    return None
 
 
 def session_id(headers: dict[str, str], body: dict[str, Any]) -> str | None:

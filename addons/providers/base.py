@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import orjson
+from trimline.metering.composition import Part
 from trimline.metering.records import Usage
 
 
@@ -65,6 +66,10 @@ class Provider(Protocol):
         ...
 
     def usage(self, body: dict[str, Any]) -> Usage: ...
+
+    def composition(self, body: dict[str, Any]) -> list[Part]:
+        """The body's parts by kind, for the writer to count (``metering.composition``)."""
+        ...
 
     def usage_tap(self) -> UsageTap: ...
 

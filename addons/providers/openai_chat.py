@@ -8,6 +8,8 @@ from typing import Any
 import orjson
 from trimline.addons.providers import openai_usage
 from trimline.addons.providers.base import ToolBlock, conversation_hash, parse_arguments, setter
+from trimline.metering.composition import Part, command_family, image_tokens, json_text
+from trimline.metering.composition import as_list as _list
 from trimline.metering.records import Usage
 
 name = "openai"
@@ -67,6 +69,10 @@ def tool_blocks(body: dict[str, Any]) -> list[ToolBlock]:
     return blocks
 
 
+def _is_role(message: Any, role: str) -> bool:
+    return isinstance(message, dict) and message.get("role") == role
+
+
 def _is_result(message: Any) -> bool:
     return isinstance(message, dict) and message.get("role") in ("tool", "function")
 
@@ -92,6 +98,87 @@ def _content_blocks(
                     ToolBlock(call_id, tool, tool_input, part["text"], False, write, latest)
                 )
     return blocks
+
+
+def composition(body: dict[str, Any]) -> list[Part]:
+    """The body's parts by kind (``metering.composition``): the trailing tool messages
+    (else the last message) and the assistant message before them are new."""
+    tools = body.get("tools") or body.get("functions")
+    parts = [Part("tools", json_text(t)) for t in _list(tools)]
+    messages = body.get("messages")
+    if not isinstance(messages, list):
+        return parts
+    first_new = len(messages)
+    while first_new > 0 and _is_result(messages[first_new - 1]):
+        first_new -= 1
+    first_new = min(first_new, len(messages) - 1)
+    if first_new > 0 and _is_role(messages[first_new - 1], "assistant"):
+        first_new -= 1  # the call the tool outputs answer: also sent for the first time
+    calls: dict[str, tuple[str, str]] = {}
+    last_call = ("", "")
+    for position, message in enumerate(messages):
+        if not isinstance(message, dict):
+            continue
+        new = position >= first_new
+        role = message.get("role")
+        if role == "assistant":
+            for call in _list(message.get("tool_calls")):
+                fn = call.get("function") if isinstance(call, dict) else None
+                if not isinstance(fn, dict):
+                    continue
+                name = str(fn.get("name") or "")
+                family = command_family(name, parse_arguments(fn.get("arguments")))
+                if isinstance(call.get("id"), str):
+                    calls[call["id"]] = (name, family)
+                parts.append(Part("tool_calls", name + json_text(fn.get("arguments")), new=new))
+            legacy = message.get("function_call")
+            if isinstance(legacy, dict):
+                name = str(legacy.get("name") or "")
+                last_call = (name, command_family(name, parse_arguments(legacy.get("arguments"))))
+                parts.append(Part("tool_calls", name + json_text(legacy.get("arguments")), new=new))
+        if role in ("tool", "function"):
+            if role == "tool":
+                call_id = message.get("tool_call_id")
+                tool, family = (
+                    calls.get(call_id, ("", "")) if isinstance(call_id, str) else ("", "")
+                )
+            else:
+                tool, family = last_call
+                if message.get("name") != tool:
+                    tool = str(message.get("name") or "")
+                    family = command_family(tool, {})
+            family = family or command_family(tool, {})
+            parts += _content_parts(message.get("content"), "tool_outputs", new, tool, family)
+        else:
+            kind = "system" if role in ("system", "developer") else "conversation"
+            parts += _content_parts(message.get("content"), kind, new)
+    return parts
+
+
+def _content_parts(
+    content: Any, kind: str, new: bool, tool: str = "", command: str = ""
+) -> list[Part]:
+    if isinstance(content, str):
+        return [Part(kind, content, tool=tool, command=command, new=new)]
+    out = []
+    for part in content if isinstance(content, list) else ():
+        if not isinstance(part, dict):
+            continue
+        ptype = part.get("type")
+        if ptype == "image_url":
+            url = part.get("image_url")
+            url = url.get("url") if isinstance(url, dict) else url
+            data = url.partition("base64,")[2] if isinstance(url, str) else None
+            out.append(Part("images", tokens=image_tokens(data), new=new))
+        elif ptype == "file":
+            file = part.get("file") if isinstance(part.get("file"), dict) else {}
+            data = file.get("file_data")
+            out.append(
+                Part("documents", tokens=len(data) // 4 if isinstance(data, str) else 0, new=new)
+            )
+        elif isinstance(part.get("text"), str):
+            out.append(Part(kind, part["text"], tool=tool, command=command, new=new))
+    return out
 
 
 def session_id(headers: dict[str, str], body: dict[str, Any]) -> str | None:

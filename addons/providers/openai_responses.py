@@ -9,6 +9,8 @@ from typing import Any
 import orjson
 from trimline.addons.providers import openai_usage
 from trimline.addons.providers.base import ToolBlock, conversation_hash, parse_arguments, setter
+from trimline.metering.composition import Part, command_family, image_tokens, json_text
+from trimline.metering.composition import as_list as _list
 from trimline.metering.records import Usage
 
 name = "openai"
@@ -109,6 +111,89 @@ def tool_blocks(body: dict[str, Any]) -> list[ToolBlock]:
                             )
                         )
     return blocks
+
+
+def composition(body: dict[str, Any]) -> list[Part]:
+    """The body's parts by kind (``metering.composition``): the trailing tool outputs
+    (else the last item) and the calls before them are new. A WebSocket ``response.create`` may nest the body."""
+    if isinstance(body.get("response"), dict):
+        body = body["response"]
+    parts = [Part("tools", json_text(t)) for t in _list(body.get("tools"))]
+    if isinstance(body.get("instructions"), str):
+        parts.append(Part("system", body["instructions"]))
+    items = body.get("input")
+    if isinstance(items, str):
+        return [*parts, Part("conversation", items, new=True)]
+    if not isinstance(items, list):
+        return parts
+    first_new = len(items)
+    while (
+        first_new > 0
+        and isinstance(items[first_new - 1], dict)
+        and items[first_new - 1].get("type") in _OUTPUT_TYPES
+    ):
+        first_new -= 1
+    first_new = min(first_new, len(items) - 1)
+    # The calls the outputs answer, and the reasoning and text around them: sent first now.
+    while first_new > 0 and _answered(items[first_new - 1]):
+        first_new -= 1
+    calls: dict[str, tuple[str, str]] = {}
+    for position, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue
+        new = position >= first_new
+        kind = item.get("type")
+        if kind in _OUTPUT_TYPES.values():
+            tool, tool_input = _call(item)
+            if isinstance(item.get("call_id"), str):
+                calls[item["call_id"]] = (tool, command_family(tool, tool_input))
+            raw = item.get("arguments", item.get("input", item.get("action")))
+            parts.append(Part("tool_calls", tool + json_text(raw), new=new))
+        elif kind in _OUTPUT_TYPES:
+            call_id = item.get("call_id")
+            tool, family = calls.get(call_id, ("", "")) if isinstance(call_id, str) else ("", "")
+            family = family or command_family(tool, {})
+            parts += _content_parts(item.get("output"), "tool_outputs", new, tool, family)
+        elif kind == "reasoning":
+            for s in _list(item.get("summary")):
+                if isinstance(s, dict) and isinstance(s.get("text"), str):
+                    parts.append(Part("conversation", s["text"], new=new))
+        elif kind in (None, "message"):
+            role = item.get("role")
+            text_kind = "system" if role in ("system", "developer") else "conversation"
+            parts += _content_parts(item.get("content"), text_kind, new)
+    return parts
+
+
+def _content_parts(
+    content: Any, kind: str, new: bool, tool: str = "", command: str = ""
+) -> list[Part]:
+    if isinstance(content, str):
+        return [Part(kind, content, tool=tool, command=command, new=new)]
+    out = []
+    for part in content if isinstance(content, list) else ():
+        if not isinstance(part, dict):
+            continue
+        ptype = part.get("type")
+        if ptype == "input_image":
+            url = part.get("image_url")
+            data = url.partition("base64,")[2] if isinstance(url, str) else None
+            out.append(Part("images", tokens=image_tokens(data), new=new))
+        elif ptype == "input_file":
+            data = part.get("file_data")
+            out.append(
+                Part("documents", tokens=len(data) // 4 if isinstance(data, str) else 0, new=new)
+            )
+        elif isinstance(part.get("text"), str):
+            out.append(Part(kind, part["text"], tool=tool, command=command, new=new))
+    return out
+
+
+def _answered(item: Any) -> bool:
+    if not isinstance(item, dict):
+        return False
+    kind = item.get("type")
+    return kind in _OUTPUT_TYPES.values() or kind == "reasoning" or item.get("role") == "assistant"
 
 
 def session_id(headers: dict[str, str], body: dict[str, Any]) -> str | None:

@@ -13,8 +13,10 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from urllib.request import urlopen
 
 import pytest
+from trimline.compressors.tokens import count_tokens
 
 from tests.e2e.agents import claude_env, run_claude
 from tests.e2e.fake_models import ScriptedAnthropic, ToolResult
@@ -147,3 +149,15 @@ def test_claude_code_through_trimline(claude: Path, tmp_path: Path, mode: str) -
             assert row["tokens_saved"] > 0
             assert row["input_tokens"] > 0 and row["output_tokens"] > 0
             assert row["cost_usd"] > 0 and row["unpriced_calls"] == 0, row
+
+            # What its contexts were made of: Claude Code's own system prompt and tool
+            # definitions, and the commands it ran by family, each as the fake received it.
+            stats_url = f"http://127.0.0.1:{proxy.stats_port}/stats"
+            comp = json.loads(urlopen(f"{stats_url}/composition?session={session}").read())
+            assert comp["after"]["system"] > 0 and comp["after"]["tools"] > 1000, comp
+            commands = {r["key"] for r in comp["tool_outputs"]["by_command"]}
+            assert {"pytest", "Read", "trimline show", "Edit"} <= commands, commands
+            turns = json.loads(urlopen(f"{stats_url}/sessions/{session}/composition").read())
+            sent = sum(count_tokens(r.text) for r in fake.tool_results(fake.turns[-1].body))
+            last = turns["turns"][-1]["context"]["tool_outputs"]
+            assert abs(last - sent) <= 0.02 * sent, (last, sent)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.request import urlopen
 
 import pytest
+from trimline.compressors.tokens import count_tokens
 
 from tests.e2e.agents import run_codex
 from tests.e2e.fake_models import ScriptedResponses, ToolResult
@@ -110,3 +112,15 @@ def test_codex_through_trimline(codex: Path, tmp_path: Path, mode: str) -> None:
             assert row["tokens_saved"] > 0
             assert row["input_tokens"] > 0 and row["output_tokens"] > 0
             assert row["cost_usd"] > 0 and row["unpriced_calls"] == 0, row
+
+            # What its contexts were made of: developer instructions as the system prompt,
+            # the exec_command outputs by command family, the last turn's as the fake got them.
+            stats_url = f"http://127.0.0.1:{proxy.stats_port}/stats"
+            comp = json.loads(urlopen(f"{stats_url}/composition?session={session}").read())
+            assert comp["after"]["system"] > 0 and comp["after"]["tools"] > 0, comp
+            commands = {r["key"] for r in comp["tool_outputs"]["by_command"]}
+            assert commands == {"pytest", "cat"}, commands
+            turns = json.loads(urlopen(f"{stats_url}/sessions/{session}/composition").read())
+            sent = sum(count_tokens(r.text) for r in fake.tool_results(fake.turns[-1].body))
+            last = turns["turns"][-1]["context"]["tool_outputs"]
+            assert abs(last - sent) <= 0.02 * sent, (last, sent)

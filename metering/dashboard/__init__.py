@@ -11,12 +11,15 @@ model, session names) is escaped.
 from __future__ import annotations
 
 import calendar
+import itertools
 import time
 from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
 from trimline.metering import api, queries, stats
+from trimline.metering.dashboard import context, session
+from trimline.metering.dashboard.charts import LEFT, RIGHT, axis, nice_ticks, stacked_bars, usd_tick
 from trimline.metering.store import Connection
 
 COLORS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f")
@@ -55,45 +58,45 @@ def spend_chart(spend: dict[str, Any], now: float) -> str:
         cumulative.append(total)
     forecast = spend["forecast_month_end_usd"]
     budget = spend["month_budget_usd"]
-    top = max([forecast, budget or 0.0, *cumulative, 1e-9]) * 1.1
-    w, h, left, bottom = 760, 260, 70, 30
-    plot_w, plot_h = w - left - 20, h - bottom - 20
+    ticks = nice_ticks(max([forecast, budget or 0.0, *cumulative]))
+    top = ticks[-1] or 1.0
+    h, plot_top = 260, 20
+    plot_h = h - 30 - plot_top
 
     def x(day: float) -> float:
-        return left + (day - 1) / max(1, days_in_month - 1) * plot_w
+        return LEFT + (day - 1) / max(1, days_in_month - 1) * (RIGHT - LEFT)
 
     def y(value: float) -> float:
-        return 20 + plot_h - value / top * plot_h
+        return plot_top + plot_h - value / top * plot_h
 
-    parts = [f'<svg viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="spend">']
-    for i in range(5):
-        value = top * i / 4
-        parts.append(
-            f'<line x1="{left}" x2="{w - 20}" y1="{y(value):.1f}" y2="{y(value):.1f}" class="grid"/>'
-            f'<text x="{left - 6}" y="{y(value) + 4:.1f}" text-anchor="end">{usd(value)}</text>'
-        )
+    step = ticks[1] - ticks[0]
+    parts = [f'<svg width="100%" height="{h}" role="img" aria-label="spend">']
+    parts.append(axis(ticks, y, lambda v: usd_tick(v, step)))
     for day in (1, 8, 15, 22, days_in_month):
         anchor = "end" if day == days_in_month else "middle"
         parts.append(
-            f'<text x="{x(day):.1f}" y="{h - 8}" text-anchor="{anchor}">{month}-{day:02d}</text>'
+            f'<text x="{x(day):.2f}%" y="{h - 8}" text-anchor="{anchor}">{month}-{day:02d}</text>'
         )
-    points = " ".join(f"{x(i + 1):.1f},{y(v):.1f}" for i, v in enumerate(cumulative))
-    parts.append(f'<polyline points="{points}" class="actual"/>')
+    points = [(x(i + 1), y(v)) for i, v in enumerate(cumulative)]
+    for (x1, y1), (x2, y2) in itertools.pairwise(points):
+        parts.append(
+            f'<line x1="{x1:.2f}%" y1="{y1:.1f}" x2="{x2:.2f}%" y2="{y2:.1f}" class="actual"/>'
+        )
     parts.append(
-        f'<circle cx="{x(now_dt.day):.1f}" cy="{y(cumulative[-1]):.1f}" r="4" fill="#4e79a7"/>'
-        f'<text x="{x(now_dt.day) + 6:.1f}" y="{y(cumulative[-1]) - 8:.1f}" class="note">'
+        f'<circle cx="{x(now_dt.day):.2f}%" cy="{y(cumulative[-1]):.1f}" r="4" fill="#4e79a7"/>'
+        f'<text x="{x(now_dt.day) + 0.6:.2f}%" y="{y(cumulative[-1]) - 8:.1f}" class="note">'
         f"to date {usd(cumulative[-1])}</text>"
     )
     parts.append(
-        f'<line x1="{x(now_dt.day):.1f}" y1="{y(cumulative[-1]):.1f}"'
-        f' x2="{x(days_in_month):.1f}" y2="{y(forecast):.1f}" class="forecast"/>'
-        f'<text x="{x(days_in_month) - 4:.1f}" y="{y(forecast) - 6:.1f}" text-anchor="end"'
+        f'<line x1="{x(now_dt.day):.2f}%" y1="{y(cumulative[-1]):.1f}"'
+        f' x2="{x(days_in_month):.2f}%" y2="{y(forecast):.1f}" class="forecast"/>'
+        f'<text x="{x(days_in_month) - 0.4:.2f}%" y="{y(forecast) - 6:.1f}" text-anchor="end"'
         f' class="note">forecast {usd(forecast)}</text>'
     )
     if budget is not None:
         parts.append(
-            f'<line x1="{left}" x2="{w - 20}" y1="{y(budget):.1f}" y2="{y(budget):.1f}"'
-            f' class="budget"/><text x="{left + 4}" y="{y(budget) - 6:.1f}" class="note">'
+            f'<line x1="{LEFT}%" x2="{RIGHT}%" y1="{y(budget):.1f}" y2="{y(budget):.1f}"'
+            f' class="budget"/><text x="{LEFT + 0.5}%" y="{y(budget) - 6:.1f}" class="note">'
             f"budget {usd(budget)}</text>"
         )
     parts.append("</svg>")
@@ -103,42 +106,22 @@ def spend_chart(spend: dict[str, Any], now: float) -> str:
 def daily_chart(spend: dict[str, Any]) -> str:
     """Spend per day with what compression saved stacked on top (what it would have cost)."""
     days = spend["days"]
-    top = max([d["cost_usd"] + d["saved_usd"] for d in days] + [1e-9]) * 1.1
-    w, h, left, bottom = 760, 200, 70, 30
-    bar = (w - left - 20) / len(days)
-    plot_h = h - bottom - 20
-    parts = [f'<svg viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="daily">']
-    for i in range(5):
-        value = top * i / 4
-        yy = 20 + plot_h - value / top * plot_h
-        parts.append(
-            f'<line x1="{left}" x2="{w - 20}" y1="{yy:.1f}" y2="{yy:.1f}" class="grid"/>'
-            f'<text x="{left - 6}" y="{yy + 4:.1f}" text-anchor="end">{usd(value)}</text>'
-        )
-    for i, d in enumerate(days):
-        base = 20 + plot_h
-        for value, color, what in (
-            (d["cost_usd"], COLORS[0], "spent"),
-            (d["saved_usd"], "#8cd17d", "saved"),
-        ):
-            height = value / top * plot_h
-            base -= height
-            parts.append(
-                f'<rect x="{left + i * bar + 1:.1f}" y="{base:.1f}" width="{max(1.0, bar - 2):.1f}"'
-                f' height="{height:.1f}" fill="{color}"><title>{d["day"]} {what}'
-                f" {usd(value)}</title></rect>"
-            )
-        if i % 5 == 0 or i == len(days) - 1:
-            parts.append(
-                f'<text x="{left + (i + 0.5) * bar:.1f}" y="{h - 8}" text-anchor="middle">'
-                f"{d['day'][5:]}</text>"
-            )
-    parts.append("</svg>")
+    svg = stacked_bars(
+        [d["day"][5:] for d in days],
+        [
+            ("spent", COLORS[0], [d["cost_usd"] for d in days]),
+            ("saved", "#8cd17d", [d["saved_usd"] for d in days]),
+        ],
+        height=200,
+        money=True,
+        aria="daily",
+        every=5,
+    )
     legend = (
         f'<span class="key"><i style="background:{COLORS[0]}"></i>spent</span>'
         '<span class="key"><i style="background:#8cd17d"></i>saved by compression</span>'
     )
-    return "".join(parts) + f"<p>{legend}</p>"
+    return svg + f"<p>{legend}</p>"
 
 
 def team_chart(rows: list[dict[str, Any]], days: list[str]) -> tuple[str, str]:
@@ -154,38 +137,15 @@ def team_chart(rows: list[dict[str, Any]], days: list[str]) -> tuple[str, str]:
         team = team if team in color else "\0other"
         if r["day"] in stacks:
             stacks[r["day"]][team] = stacks[r["day"]].get(team, 0.0) + r["cost_usd"]
-    top = max([sum(s.values()) for s in stacks.values()] + [1e-9]) * 1.1
-    w, h, left, bottom = 760, 220, 70, 30
-    bar = (w - left - 20) / len(days)
-    plot_h = h - bottom - 20
-    parts = [f'<svg viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="teams">']
-    for i in range(5):
-        value = top * i / 4
-        yy = 20 + plot_h - value / top * plot_h
-        parts.append(
-            f'<line x1="{left}" x2="{w - 20}" y1="{yy:.1f}" y2="{yy:.1f}" class="grid"/>'
-            f'<text x="{left - 6}" y="{yy + 4:.1f}" text-anchor="end">{usd(value)}</text>'
+    series = [
+        (
+            "other teams" if team == "\0other" else (team or "untagged"),
+            color.get(team, OTHER_COLOR),
+            [stacks[d].get(team, 0.0) for d in days],
         )
-    for i, day in enumerate(days):
-        base = 20 + plot_h
-        for team in [*named, "\0other"]:
-            value = stacks[day].get(team, 0.0)
-            if value <= 0:
-                continue
-            height = value / top * plot_h
-            base -= height
-            name = "other teams" if team == "\0other" else (team or "untagged")
-            parts.append(
-                f'<rect x="{left + i * bar + 2:.1f}" y="{base:.1f}" width="{bar - 4:.1f}"'
-                f' height="{height:.1f}" fill="{color.get(team, OTHER_COLOR)}">'
-                f"<title>{escape(day)} {escape(name)}: {usd(value)}</title></rect>"
-            )
-        if i % 2 == 0 or len(days) <= 7:
-            parts.append(
-                f'<text x="{left + (i + 0.5) * bar:.1f}" y="{h - 8}" text-anchor="middle">'
-                f"{escape(day[5:])}</text>"
-            )
-    parts.append("</svg>")
+        for team in [*named, "\0other"]
+    ]
+    svg = stacked_bars([d[5:] for d in days], series, money=True, aria="teams")
     legend = "".join(
         f'<span class="key"><i style="background:{color[t]}"></i>{_label(t)} {usd(spend[t])}</span>'
         for t in named
@@ -193,7 +153,7 @@ def team_chart(rows: list[dict[str, Any]], days: list[str]) -> tuple[str, str]:
     if len(spend) > len(named):
         rest = sum(v for k, v in spend.items() if k not in color)
         legend += f'<span class="key"><i style="background:{OTHER_COLOR}"></i>other teams {usd(rest)}</span>'
-    return "".join(parts), legend
+    return svg, legend
 
 
 def model_bars(rows: list[dict[str, Any]]) -> str:
@@ -201,8 +161,8 @@ def model_bars(rows: list[dict[str, Any]]) -> str:
     cost = sum(r["cost_usd"] for r in rows) or 1e-9
     calls = sum(r["requests"] for r in rows) or 1
     out = [
-        '<table class="share"><tr><th>model</th><th>spend</th><th>share of spend</th>'
-        "<th>share of calls</th></tr>"
+        '<table class="share"><tr><th>model</th><th>spend</th><th colspan=2>share of spend</th>'
+        "<th colspan=2>share of calls</th></tr>"
     ]
     for i, r in enumerate(rows[:10]):
         spend_share = r["cost_usd"] / cost * 100
@@ -210,10 +170,10 @@ def model_bars(rows: list[dict[str, Any]]) -> str:
         color = COLORS[i % len(COLORS)]
         out.append(
             f"<tr><td>{_label(r['key'])}</td><td class=n>{usd(r['cost_usd'])}</td>"
-            f'<td><svg width="220" height="14"><rect width="{spend_share * 2.2:.1f}" height="14"'
-            f' fill="{color}"/></svg> {spend_share:.1f}%</td>'
-            f'<td><svg width="220" height="14"><rect width="{call_share * 2.2:.1f}" height="14"'
-            f' fill="{OTHER_COLOR}"/></svg> {call_share:.1f}%</td></tr>'
+            f'<td class="bar"><svg width="100%" height="14"><rect width="{spend_share:.1f}%"'
+            f' height="14" fill="{color}"/></svg></td><td class=n>{spend_share:.1f}%</td>'
+            f'<td class="bar"><svg width="100%" height="14"><rect width="{call_share:.1f}%"'
+            f' height="14" fill="{OTHER_COLOR}"/></svg></td><td class=n>{call_share:.1f}%</td></tr>'
         )
     out.append("</table>")
     return "".join(out)
@@ -237,7 +197,9 @@ table{border-collapse:collapse;width:100%} th,td{padding:3px 8px;border-bottom:1
 text-align:left;white-space:nowrap} td.n{text-align:right;font-variant-numeric:tabular-nums}
 svg text{font-size:11px;fill:#555} .grid{stroke:#eee} .actual{fill:none;stroke:#4e79a7;stroke-width:2.5}
 .forecast{stroke:#4e79a7;stroke-dasharray:6 4;stroke-width:2} .budget{stroke:#e15759;stroke-width:2}
-.note{font-size:12px;fill:#333} .key{margin-right:14px} .key i{display:inline-block;width:10px;
+.note{font-size:12px;fill:#333} h3{font-size:14px;margin:10px 0 4px}
+td.wrap{white-space:normal;min-width:16em} td.bar{width:30%} .scroll{overflow-x:auto}
+i.sw{display:inline-block;width:10px;height:10px;margin-right:4px} a{color:#2a5d9f} .key{margin-right:14px} .key i{display:inline-block;width:10px;
 height:10px;margin-right:4px} .empty{color:#777} .alert{color:#a40000} .muted{color:#777}
 """
 
@@ -287,7 +249,8 @@ def render(conn: Connection, now: float | None = None) -> str:
         "<title>Trimline — spend and savings</title>",
         f"<style>{CSS}</style></head><body>",
         "<h1>Trimline — spend and savings</h1>",
-        f'<p class="muted">as of {when(now)} UTC · money in US dollars · model calls only</p>',
+        f'<p class="muted">as of {when(now)} UTC · money in US dollars · model calls only ·'
+        ' <a href="weekly">weekly review</a></p>',
         '<div class="cards" id="cards">',
         *(f'<div class="card">{escape(k)}<b>{v}</b></div>' for k, v in cards),
         "</div>",
@@ -361,6 +324,8 @@ def render(conn: Connection, now: float | None = None) -> str:
             "No tool output compressed yet.",
         ),
         "</section>",
+        context.composition_section(conn, now),
+        context.producers_section(conn, now),
         '<section id="top-calls"><h2>Most expensive calls, last 24 hours</h2>',
         _table(
             ["time (UTC)", "team", "model", "session", "context tokens", "output", "cost"],
@@ -369,7 +334,7 @@ def render(conn: Connection, now: float | None = None) -> str:
                     when(c["ts"]),
                     _label(c["team"]),
                     escape(c["model"]),
-                    escape(c["session"][:40]),
+                    context.session_link(c["session"]),
                     num(
                         (c["input_tokens"] or 0)
                         + (c["cache_creation_input_tokens"] or 0)
@@ -388,7 +353,7 @@ def render(conn: Connection, now: float | None = None) -> str:
             ["session", "team", "turns", "context first → last", "growth/turn", "cost", "saved"],
             [
                 [
-                    escape(s["session"][:40]),
+                    context.session_link(s["session"]),
                     _label(s["team"]),
                     num(s["turns"]),
                     f"{num(s['context_first'])} → {num(s['context_last'])}",
@@ -404,3 +369,8 @@ def render(conn: Connection, now: float | None = None) -> str:
         "</section></body></html>",
     ]
     return "\n".join(html)
+
+
+def session_page(conn: Connection, session_id: str) -> str | None:
+    """The page of one session, or None if there is no such session."""
+    return session.render(conn, session_id, usd, when, CSS)
