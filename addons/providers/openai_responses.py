@@ -130,7 +130,7 @@ def composition(body: dict[str, Any]) -> list[Part]:
     while (
         first_new > 0
         and isinstance(items[first_new - 1], dict)
-        and items[first_new - 1].get("type") in _OUTPUT_TYPES
+        and _type(items[first_new - 1]) in _OUTPUT_TYPES
     ):
         first_new -= 1
     first_new = min(first_new, len(items) - 1)
@@ -142,7 +142,7 @@ def composition(body: dict[str, Any]) -> list[Part]:
         if not isinstance(item, dict):
             continue
         new = position >= first_new
-        kind = item.get("type")
+        kind = _type(item)
         if kind in _OUTPUT_TYPES.values():
             tool, tool_input = _call(item)
             if isinstance(item.get("call_id"), str):
@@ -158,7 +158,7 @@ def composition(body: dict[str, Any]) -> list[Part]:
             for s in _list(item.get("summary")):
                 if isinstance(s, dict) and isinstance(s.get("text"), str):
                     parts.append(Part("conversation", s["text"], new=new))
-        elif kind in (None, "message"):
+        elif kind in ("", "message"):
             role = item.get("role")
             text_kind = "system" if role in ("system", "developer") else "conversation"
             parts += _content_parts(item.get("content"), text_kind, new)
@@ -192,7 +192,7 @@ def _content_parts(
 def _answered(item: Any) -> bool:
     if not isinstance(item, dict):
         return False
-    kind = item.get("type")
+    kind = _type(item)
     return kind in _OUTPUT_TYPES.values() or kind == "reasoning" or item.get("role") == "assistant"
 
 
@@ -254,3 +254,9 @@ class UsageTap:
 
 def usage_tap() -> UsageTap:
     return UsageTap()
+
+
+def _type(item: dict) -> str:
+    """An item's type; "" when it has none or sends something else there (never raise)."""
+    kind = item.get("type")
+    return kind if isinstance(kind, str) else ""
