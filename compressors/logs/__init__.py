@@ -25,7 +25,7 @@ from __future__ import annotations
 from itertools import compress as compress_items
 
 from trimline.compressors import traces
-from trimline.compressors.base import Context, Plan
+from trimline.compressors.base import Context, Plan, rerun_hint, worth_folding
 from trimline.compressors.logs.build import _diagnostics
 from trimline.compressors.logs.cargo import _cargo_sections
 from trimline.compressors.logs.claims import claims, sniff
@@ -68,10 +68,17 @@ def compress(text: str, ctx: Context) -> Plan | None:
         j = keep.find(1, i)
         if j < 0:
             j = lg.n
-        notes[i] = _describe(lg, i, j)
+        note = _describe(lg, i, j)
+        if worth_folding(lg.lines, i, j, note):
+            notes[i] = note
+        else:  # a run too short to pay for its marker stays
+            keep[i:j] = b"\x01" * (j - i)
         i = keep.find(0, j)
     kept = set(compress_items(range(lg.n), keep))
     # Frames in the project's code survive whatever section they were found in (a program
     # run by cargo or npm that crashed, rather than a test that failed).
     kept |= traces.project_frames(lg.probe)
-    return Plan(KIND, kept, notes, source=source)
+    # The first marker says how to get lines back; later ones, whose ranges say which lines,
+    # stay short: a failing run has a marker per failure, and they add up.
+    hint = rerun_hint(ctx)
+    return Plan(KIND, kept, notes, source=source, hint=lambda i, j: hint, ranges_suffice=True)

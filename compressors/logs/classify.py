@@ -287,6 +287,10 @@ def _classify(lg: _Log) -> None:
                 if "F" in marks or "E" in marks:
                     cat[i] = MUST
                     must[i] = 1
+                    x = marks.count("x") + marks.count("X")
+                    failed = marks.count("F") + marks.count("E")
+                    label = ("prog", file, marks.count("."), marks.count("s"), x, failed)
+                    lg.fail_progress.append((i, label))
                 else:
                     cat[i] = PROG
                     x = marks.count("x") + marks.count("X")

@@ -18,6 +18,8 @@ def _describe(lg: _Log, start: int, end: int) -> str:
     order: list[str] = []
     warn_kinds: Counter = Counter()
     longest = 0
+    sources: list[str] = []  # file ranges of folded source listings
+    first_seen: tuple = ()  # where a repeated traceback entry was printed first
     for label, group in groupby(lg.fold[start:end]):
         count = sum(1 for _ in group)
         if label is None:
@@ -32,14 +34,22 @@ def _describe(lg: _Log, start: int, end: int) -> str:
             tests.setdefault(label[1], Counter())["SUITE"] += count
             other[kind] += count
         elif kind == "prog":
-            _, key, passed, skipped, xfailed = label
+            _, key, passed, skipped, xfailed = label[:5]
             c = tests.setdefault(key, Counter())
+            if len(label) > 5:
+                c["FAILED"] += label[5] * count
             c["PASSED"] += passed * count
             c["SKIPPED"] += skipped * count
             c["XFAIL"] += xfailed * count
             other[kind] += count
         elif kind == "libframes":
             other[kind] += label[1] * count
+        elif kind == "repeat":
+            other[kind] += count
+            first_seen = first_seen or label[1:]
+        elif kind == "source" and len(label) == 4:
+            other[kind] += count
+            sources.append(f"{label[1]}:{label[2]}-{label[3]}")
         elif kind == "long":
             other[kind] += count
             longest = max(longest, label[1])
@@ -67,8 +77,13 @@ def _describe(lg: _Log, start: int, end: int) -> str:
             parts.append(_plural(k, "library frame"))
         elif kind == "libsource":
             parts.append(f"{_plural(k, 'line')} of library source")
+        elif kind == "repeat":
+            parts.append(f"{_plural(k, 'line')} as in lines {first_seen[0]}-{first_seen[1]}")
+        elif kind == "self":
+            parts.append("the self = <…> line")
         elif kind == "source":
-            parts.append(f"{_plural(k, 'line')} of test source")
+            where = f" ({', '.join(sources[:2])}{', …' if len(sources) > 2 else ''})"
+            parts.append(f"{_plural(k, 'line')} of source{where if sources else ''}")
         elif kind == "captured":
             parts.append(f"{_plural(k, 'line')} of captured output")
         elif kind == "passes":
@@ -105,6 +120,8 @@ def _describe_tests(tests: dict[str | None, Counter]) -> str:
     bits = []
     if total["PASSED"]:
         bits.append(_plural(total["PASSED"], "passing test"))
+    if total["FAILED"]:
+        bits.append(f"{total['FAILED']:,} failed")
     if total["SKIPPED"]:
         bits.append(f"{total['SKIPPED']:,} skipped")
     if total["XFAIL"]:

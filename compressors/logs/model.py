@@ -16,7 +16,8 @@ RUN_TAIL = 6
 CAPTURE_MAX = 10  # captured output longer than this keeps only its ends
 CAPTURE_HEAD = 3
 CAPTURE_TAIL = 3
-LISTING_MAX = 14  # source lines shown before the failing line of a frame
+REPEAT_MIN = 4  # a traceback entry this long, printed again, folds to its key lines
+LISTING_MIN = 2  # source lines above a frame's failing line that fold (the file has them)
 LIB_RUN = 3  # this many consecutive library frames get their middle folded
 WARN_FULL = 8  # at most this many warnings shown in full, one per kind; the rest fold
 WARN_KEEP = 12  # distinct warnings kept from the middle of a long stretch of output
@@ -52,6 +53,10 @@ class _Log:
         self.go_fails: list[int] = []
         self.jest_blocks: list[int] = []
         self.diags: list[int] = []
+        # pytest progress lines with an F or E: they fold when the failures are reported.
+        self.fail_progress: list[tuple[int, tuple]] = []
+        # pytest traceback entries seen so far, by their exact lines: where each was first.
+        self.entries: dict[tuple[str, ...], tuple[int, int]] = {}
 
     def fold_range(self, start: int, end: int, label: tuple) -> None:
         """Drop lines start..end-1 unless they must stay or are already folded."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from itertools import pairwise
 
 from trimline.compressors.logs.classify import _PT_CAPTURED, _PT_SECTION, _PT_SEP, _PT_TEST_HEAD
@@ -10,7 +11,8 @@ from trimline.compressors.logs.model import (
     CAPTURE_HEAD,
     CAPTURE_MAX,
     CAPTURE_TAIL,
-    LISTING_MAX,
+    LISTING_MIN,
+    REPEAT_MIN,
     _cap_body,
     _fold_frame_runs,
     _is_lib,
@@ -21,6 +23,7 @@ from trimline.compressors.logs.model import (
 def _pytest_sections(lg: _Log) -> None:
     probe = lg.probe
     bounds = [*lg.sections, lg.n]
+    reported = False
     for i, j in pairwise(bounds):
         title = _PT_SECTION.match(probe[i]).group("title")
         if title in ("FAILURES", "ERRORS"):
@@ -28,6 +31,13 @@ def _pytest_sections(lg: _Log) -> None:
             _pytest_failures(lg, i + 1, j)
         elif title == "PASSES":
             lg.fold_range(i + 1, j, ("passes",))
+        if title in ("FAILURES", "ERRORS") or title.startswith("short test summary"):
+            reported = True
+    if reported:
+        # Each failure has its report: the F in "tests/x.py ..F.. [ 40%]" says no more.
+        for k, label in lg.fail_progress:
+            lg.must[k] = 0
+            lg.fold[k] = label
 
 
 def _pytest_failures(lg: _Log, start: int, end: int) -> None:
@@ -63,7 +73,29 @@ def _pytest_block(lg: _Log, start: int, end: int) -> None:
     short_frames: list[tuple[int, int, bool]] = []
     for a, b in pairwise(bounds):
         _pytest_chunk(lg, a + 1, b, short_frames)
+        _repeated_entry(lg, a + 1, b)
     _fold_frame_runs(lg, short_frames)
+
+
+def _repeated_entry(lg: _Log, start: int, end: int) -> None:
+    """A traceback entry printed again, byte for byte (the same library call failing the same
+    way under several tests, parametrized cases): its failing line, its ``E`` lines and its
+    location stay; the rest folds, naming where it was printed first."""
+    probe = lg.probe
+    while end > start and not probe[end - 1]:
+        end -= 1
+    if end - start < REPEAT_MIN:
+        return
+    key = tuple(probe[start:end])
+    first = lg.entries.setdefault(key, (start, end))
+    if first == (start, end):
+        return
+    label = ("repeat", first[0] + 1, first[1])
+    for k in range(start, end - 1):
+        s = probe[k]
+        if s[:1] not in ("E", ">"):
+            lg.must[k] = 0
+            lg.fold_range(k, k + 1, label)
 
 
 def _pytest_chunk(lg: _Log, start: int, end: int, short_frames: list) -> None:
@@ -83,18 +115,54 @@ def _pytest_chunk(lg: _Log, start: int, end: int, short_frames: list) -> None:
             k = j
         else:
             k += 1
-    # A long entry ends with a location line "path:N: Exception" (or "path:N: ").
-    last = end - 1
-    while last > start and not probe[last].strip():
-        last -= 1
-    m = _PT_LOC.match(probe[last])
-    if not m or (m.group("what") or "").startswith("in "):
-        return
+    # A long entry ends with a location line "path:N: Exception" (or "path:N: "); chained
+    # exceptions put several entries in one chunk.
+    a = start
+    for k in range(start, end):
+        s = probe[k]
+        if not s or s[0] in " E>_" or ":" not in s:
+            continue
+        m = _PT_LOC.match(s)
+        if not m or (m.group("what") or "").startswith("in "):
+            continue
+        _long_entry(lg, a, k, m)
+        a = k + 1
+
+
+def _long_entry(lg: _Log, start: int, last: int, m: re.Match[str]) -> None:
+    probe = lg.probe
     arrows = [k for k in range(start, last) if probe[k][:2] == "> " or probe[k] == ">"]
     if _is_lib(m.group("path")):
         shown = {*arrows, *(k + 1 for k in arrows), last}
         for k in range(start, last):
             if k not in shown and probe[k][:1] != "E":
                 lg.fold_range(k, k + 1, ("libsource",))
-    elif arrows and arrows[0] - start > LISTING_MAX:
-        lg.fold_range(start + 3, arrows[0] - 8, ("source",))
+    elif len(arrows) == 1:
+        _fold_listing(lg, start, arrows[0], m.group("path"), int(m.group("line")))
+
+
+def _fold_listing(lg: _Log, start: int, arrow: int, path: str, line: int) -> None:
+    """The source pytest prints above a frame's failing ``>`` line folds, named by its file
+    range: the ``>`` line is line ``line`` of ``path`` (the entry's location line), and the
+    listing above it is the lines just before, each printed behind a four-space indent.
+    The failing line, what follows it (carets, the rest of the statement) and the ``E``
+    lines stay; so do the frame's arguments (``self = ...``), which pytest prints apart."""
+    probe = lg.probe
+    top = arrow
+    while top > start and probe[top - 1].startswith("    "):
+        top -= 1
+    if arrow - top < LISTING_MIN or line - (arrow - top) < 1:
+        return
+    # Source lines, not output: an error word in them ("raise ValueError") is no error.
+    lg.must[top:arrow] = bytes(arrow - top)
+    label = ("source", path, line - (arrow - top), line - 1)
+    # A method's only argument, ``self = <...>``, says nothing the header does not.
+    if (
+        top - 2 >= start
+        and probe[top - 1] == ""
+        and probe[top - 2].startswith("self = <")
+        and (top - 2 == start or probe[top - 3] == "")
+    ):
+        lg.must[top - 2 : top] = bytes(2)
+        lg.fold_range(top - 2, top, ("self",))
+    lg.fold_range(top, arrow, label)
