@@ -10,9 +10,9 @@ and generated files (package-lock.json, yarn.lock, Cargo.lock, go.sum,
 behind one marker that counts them; binary patch data folds likewise.
 
 Logs keep the first ``WHOLE_COMMITS`` commits whole; later commits keep their
-``commit <sha>`` line and the first line of their message, and fold the rest
-(Author/Date, message body, --stat block). Their diffs (``git log -p``) follow
-the diff rules above.
+``commit <sha>`` line, Author/Date and the first line of their message, and fold
+the message body and the --stat bars (not the stat's summary line). Their diffs
+(``git log -p``) follow the diff rules above.
 
 Status keeps the branch lines and every changed, staged and unmerged path; it
 folds git's usage hints (``(use "git add <file>..." ...)``) and untracked or
@@ -34,7 +34,7 @@ from trimline.compressors.text import NOISE_DIRS, clean
 
 KIND = "vcs"
 
-WHOLE_COMMITS = 5  # commits of a log kept whole
+WHOLE_COMMITS = 1  # commits of a log kept whole
 CONTEXT = 1  # unchanged lines kept on each side of a change
 MIN_FOLD = 2  # context runs shorter than this stay: a marker would cost more
 MARKER_MARGIN = 1.2  # a run folds when it costs this much more than its marker
@@ -335,14 +335,25 @@ def _fold_diff(file: _File, labels: dict[int, tuple], lines: list[str]) -> None:
     if not file.generated and any(
         kind in "+-" and len(lines[i]) > MINIFIED for i, kind in file.body
     ):
-        file.generated = True  # minified: one changed line is a whole bundle
+        file.generated = True  # minified or data: one changed line is a whole bundle
+        long_lines = True
+    else:
+        long_lines = False
     if file.generated:
+        name = file.path.rsplit("/", 1)[-1]
+        what = (
+            "lockfile"
+            if name in LOCKFILES
+            else "long-line file"
+            if long_lines
+            else "generated file"
+        )
         many = len(file.hunks) > LOCK_HUNKS
         for i, kind in file.body:
-            labels[i] = ("lock", file.path, kind, len(file.hunks) if many else 0)
+            labels[i] = ("lock", file.path, kind, len(file.hunks) if many else 0, what)
         if many:
             for i in file.hunks[1:]:
-                labels[i] = ("lock", file.path, "@", len(file.hunks))
+                labels[i] = ("lock", file.path, "@", len(file.hunks), what)
     else:
         _fold_context(file, labels, lines)
     for i in file.binary:
@@ -382,13 +393,20 @@ def _fold_context(file: _File, labels: dict[int, tuple], lines: list[str]) -> No
 
 
 def _fold_commits(commits: list[_Commit], lines: list[str], labels: dict[int, tuple]) -> None:
+    """Every commit keeps its id, its Author/Date (and Merge) lines and its subject; the
+    message body after the subject and the --stat bars fold (the stat's summary line stays).
+    The first commits stay whole: the newest is the one most often asked about, and
+    ``git show`` of one commit is read in full."""
+    if len(commits) < 2:
+        return
     for commit in commits[WHOLE_COMMITS:]:
-        for i in commit.header:
-            labels[i] = ("meta", commit.sha)
+        after = commit.subject if commit.subject is not None else commit.line
         for i in commit.body:
-            labels[i] = ("body", commit.sha, bool(lines[i].strip()))
+            if i > after:
+                labels[i] = ("body", commit.sha, bool(lines[i].strip()))
         for i in commit.stat:
-            labels[i] = ("stat", commit.sha, _STAT.match(lines[i]) is not None)
+            if not _STAT_SUMMARY.match(lines[i]):
+                labels[i] = ("stat", commit.sha, _STAT.match(lines[i]) is not None)
 
 
 # --------------------------------------------------------------------------- status
@@ -461,7 +479,7 @@ def _summary(labels: list[tuple], see: str = "") -> str:
                 span = spans.setdefault(label[1], [label[2], label[2]])
                 span[0], span[1] = min(span[0], label[2]), max(span[1], label[2])
         elif kind == "lock":
-            rec = lock.setdefault(label[1], [0, 0, 0])
+            rec = lock.setdefault(label[1], [0, 0, 0, label[4]])
             if label[2] == "+":
                 rec[0] += 1
             elif label[2] == "-":
@@ -490,8 +508,7 @@ def _summary(labels: list[tuple], see: str = "") -> str:
             parts.append("unchanged")
         else:
             parts.append(f"{_plural(n, 'unchanged line')} of {path}")
-    for path, (added, removed, hunks) in lock.items():
-        what = "lockfile" if path.rsplit("/", 1)[-1] in LOCKFILES else "generated file"
+    for path, (added, removed, hunks, what) in lock.items():
         text = f"{what} diff: {_plural(added, 'line')} added, {removed:,} removed"
         text += f" in {hunks} hunks" if hunks else ""
         parts.append(text + (f"; see: {see} -- {path}" if see else ""))

@@ -179,7 +179,7 @@ def test_lockfile_diff_folds_behind_one_marker() -> None:
     assert "diff --git a/web/package-lock.json b/web/package-lock.json" in out
 
 
-def test_log_keeps_five_commits_whole_then_sha_and_subject() -> None:
+def test_log_keeps_the_first_commits_whole_then_sha_author_date_and_subject() -> None:
     text, ctx, _ = load("log_stat")
     out = compress(text, ctx).text
     shas = SHA.findall(text)
@@ -191,6 +191,13 @@ def test_log_keeps_five_commits_whole_then_sha_and_subject() -> None:
             assert line in out
     folded = [m for m in markers(out) if "of commit " in m]
     assert len(folded) >= (len(shas) - vcs.WHOLE_COMMITS) // 2
+    out_lines = set(out.split("\n"))
+    for line in text.split("\n"):
+        if line.startswith(("Author:", "Date:", "Merge:")) or " files changed" in line:
+            assert line in out_lines
+    for block in blocks:  # every subject
+        subject = next(line for line in block.split("\n") if line.startswith("    "))
+        assert subject in out_lines
 
 
 def test_status_keeps_paths_and_folds_untracked_noise() -> None:
@@ -322,7 +329,7 @@ def commit(sha: int, subject: str, body: int) -> list[str]:
     return [*lines, ""]
 
 
-def test_log_folds_bodies_after_the_fifth_commit() -> None:
+def test_log_folds_bodies_after_the_first_commits() -> None:
     lines = [line for n in range(12) for line in commit(n + 1, f"Subject {n}", 6)]
     text = "\n".join(lines)
     out = run(text, bash("git log"))
