@@ -22,7 +22,7 @@ import json
 import re
 from collections.abc import Callable
 
-from trimline.compressors.base import MARKER_PREFIX, Context, Plan, fold_runs
+from trimline.compressors.base import MARKER_PREFIX, Context, Plan, fold_runs, rerun_hint
 from trimline.compressors.shellcmd import first_program, git_subcommand
 from trimline.compressors.text import NOISE_DIRS, clean
 
@@ -30,7 +30,7 @@ KIND = "search"
 
 LONG_LINE = 300  # characters; longer hit/context lines are minified noise
 BUDGET = 60  # hit and context lines that pass untouched in total
-MIN_PER_FILE = 3  # lines every file keeps however many files share the budget
+MIN_PER_FILE = 2  # lines every file keeps however many files share the budget
 SLACK = 2  # a file that overshoots its cap by at most this much keeps everything
 NOISE_MIN = 10  # paths under one kind of noise directory before they fold
 SNIFF_LINES = 200
@@ -315,13 +315,36 @@ def _cap_hits(
                 if len(lines[i]) > LONG_LINE:
                     labels[i] = ("long", path, len(lines[i]), kind == "hit")
                 elif not take:
-                    labels[i] = (kind, path)
+                    labels[i] = (kind, path, _line_number(lines[i], path) if kind == "hit" else 0)
     for i in seps:
         before = i - 1 >= 0 and i - 1 in labels
         after = i + 1 < len(lines) and i + 1 in labels
         if before or after:
             labels[i] = ("sep", entries[i][1])  # type: ignore[index]
     return labels, visible
+
+
+def _line_number(line: str, path: str | None) -> int:
+    """The line number of a hit: after ``path:`` in grep's layout, first in rg's headings."""
+    rest = line[len(path) + 1 :] if path and line.startswith(path) else line.lstrip()
+    m = _DIGITS.match(rest)
+    return int(m.group()) if m else 0
+
+
+_DIGITS = re.compile(r"\d{1,9}")
+
+
+def _spans(numbers: list[int]) -> str:
+    """12, 15, 20-22: every number, consecutive ones as a range."""
+    out: list[str] = []
+    start = prev = numbers[0]
+    for n in [*numbers[1:], -1]:
+        if n == prev + 1:
+            prev = n
+            continue
+        out.append(str(start) if start == prev else f"{start}-{prev}")
+        start = prev = n
+    return ", ".join(out)
 
 
 # --------------------------------------------------------------------------- path lists
@@ -383,6 +406,7 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
 
 def _summary(items: list[tuple | None], visible: set[str | None]) -> str:
     files: dict[str | None, list[int]] = {}  # path -> [hits, other lines, long lines, max len]
+    numbers: dict[str | None, list[int]] = {}  # path -> line numbers of its folded hits
     noise: dict[str, int] = {}
     zeros = 0
     for label in items:
@@ -403,6 +427,8 @@ def _summary(items: list[tuple | None], visible: set[str | None]) -> str:
                 rec[0 if label[3] else 1] += 1
             else:
                 rec[0 if kind == "hit" else 1] += 1
+                if kind == "hit":
+                    numbers.setdefault(label[1], []).append(label[2])
     parts: list[str] = []
     for path, (hits, others, longs, widest) in files.items():
         where = f" in {path}" if path else ""
@@ -410,6 +436,10 @@ def _summary(items: list[tuple | None], visible: set[str | None]) -> str:
         long_note = f"{_plural(longs, 'long line')} of up to {widest:,} chars"
         if hits:
             text = f"{hits} {more}{'match' if hits == 1 else 'matches'}{where}"
+            # Where each folded hit is: the agent sees every location without re-running.
+            found = numbers.get(path, [])
+            if found and all(found) and found == sorted(found) and len(found) == hits - longs:
+                text += f" at {'line' if len(found) == 1 else 'lines'} {_spans(found)}"
             parts.append(text + (f" ({long_note})" if longs else ""))
         elif longs:
             parts.append(f"{long_note}{where}")
@@ -529,5 +559,16 @@ def compress(text: str, ctx: Context) -> Plan | None:
         lambda a, b: _summary([labels.get(k) for k in range(a, b)], visible),
         thrifty=False,
     )
-    hint = None if ctx.command else _tool_hint(ctx, labels, mode)
-    return Plan(KIND, keep, notes, hint=hint, source=plan_source)
+    if ctx.command:
+        # A shell search: the first marker says how to get lines back; the later ones
+        # already say where every folded hit is, and stay short.
+        again = rerun_hint(ctx)
+        return Plan(
+            KIND,
+            keep,
+            notes,
+            hint=lambda i, j: again,
+            source=plan_source,
+            ranges_suffice=True,
+        )
+    return Plan(KIND, keep, notes, hint=_tool_hint(ctx, labels, mode), source=plan_source)

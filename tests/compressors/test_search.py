@@ -239,7 +239,8 @@ def test_cap_scales_with_the_number_of_files() -> None:
         assert (
             sum(line.startswith(f"src/m{i}.py:") for line in out.split("\n")) == search.MIN_PER_FILE
         )
-        assert f"17 more matches in src/m{i}.py)" in out
+        folded, first = 20 - search.MIN_PER_FILE, search.MIN_PER_FILE + 1
+        assert f"{folded} more matches in src/m{i}.py at lines {first}-20)" in out
 
 
 def test_every_file_keeps_a_line() -> None:
@@ -380,4 +381,4 @@ def test_hints_for_tools_without_a_command() -> None:
     assert "re-run the search, or run: trimline show " in markers(anonymous)[0]
     shell = run(text, bash("grep -rn value src"))
     assert markers(shell)[0].endswith(" --lines 61-200")
-    assert "— run: trimline show " in markers(shell)[0]
+    assert "— re-run: grep -rn value src, or run: trimline show " in markers(shell)[0]
