@@ -438,8 +438,11 @@ def _summary(items: list[tuple | None], visible: set[str | None]) -> str:
             text = f"{hits} {more}{'match' if hits == 1 else 'matches'}{where}"
             # Where each folded hit is: the agent sees every location without re-running.
             found = numbers.get(path, [])
-            if found and all(found) and found == sorted(found) and len(found) == hits - longs:
-                text += f" at {'line' if len(found) == 1 else 'lines'} {_spans(found)}"
+            if found and all(found) and len(found) == hits - longs:
+                # In grep's own spelling (path:line:), so it reads and searches like a hit.
+                text = f"{text}: {' '.join(f'{path}:{n}:' for n in found)}" if path else text
+                if not path:
+                    text += f" at {'line' if len(found) == 1 else 'lines'} {_spans(found)}"
             parts.append(text + (f" ({long_note})" if longs else ""))
         elif longs:
             parts.append(f"{long_note}{where}")

@@ -67,12 +67,11 @@ LOCKFILES = frozenset(
     }
 )
 # Files people do not read line by line in a diff: minified bundles, source maps, snapshot
-# files, generated protobuf code, SVG drawings, package metadata written by build tools.
+# files, generated protobuf code.
 _GENERATED_SUFFIXES = (
     ".min.js", ".min.css", ".min.mjs", ".map", ".snap", ".ambr", ".pb.go", "_pb2.py",
-    "_pb2.pyi", ".pb.h", ".pb.cc", ".svg",
+    "_pb2.pyi", ".pb.h", ".pb.cc",
 )  # fmt: skip
-_GENERATED_NAMES = frozenset({"PKG-INFO"})
 # Vendored and generated trees.
 _GENERATED_DIRS = frozenset(
     {"dist", "vendor", "third_party", "node_modules", "__snapshots__", "__generated__"}
@@ -147,7 +146,7 @@ def claims(ctx: Context) -> bool:
 def _is_generated(path: str) -> bool:
     parts = path.split("/")
     name = parts[-1]
-    if name in LOCKFILES or name in _GENERATED_NAMES or name.endswith(_GENERATED_SUFFIXES):
+    if name in LOCKFILES or name.endswith(_GENERATED_SUFFIXES):
         return True
     return not _GENERATED_DIRS.isdisjoint(parts[:-1])
 
@@ -406,7 +405,10 @@ def _fold_commits(commits: list[_Commit], lines: list[str], labels: dict[int, tu
                 labels[i] = ("body", commit.sha, bool(lines[i].strip()))
         for i in commit.stat:
             if not _STAT_SUMMARY.match(lines[i]):
-                labels[i] = ("stat", commit.sha, _STAT.match(lines[i]) is not None)
+                m = _STAT.match(lines[i])
+                # The changed path, as the stat line spells it: the marker names every one.
+                path = lines[i].split(" | ", 1)[0].strip() if m else ""
+                labels[i] = ("stat", commit.sha, m is not None, path)
 
 
 # --------------------------------------------------------------------------- status
@@ -469,6 +471,7 @@ def _summary(labels: list[tuple], see: str = "") -> str:
     lock: dict[str, list[int]] = {}  # path -> [added, removed, hunks folded]
     binary: dict[str, int] = {}
     commits: dict[str, list[int]] = {}  # sha -> [header, body, stat files, stat lines]
+    stat_paths: dict[str, list[str]] = {}  # sha -> the paths its folded stat bars list
     hints = 0
     noise: dict[str, int] = {}
     for label in labels:
@@ -487,6 +490,11 @@ def _summary(labels: list[tuple], see: str = "") -> str:
             rec[2] = max(rec[2], label[3])
         elif kind == "binary":
             binary[label[1]] = binary.get(label[1], 0) + 1
+        elif kind == "stat" and label[3]:
+            stat_paths.setdefault(label[1], []).append(label[3])
+            rec = commits.setdefault(label[1], [0, 0, 0, 0])
+            rec[2] += 1
+            rec[3] += 1
         elif kind in ("meta", "body", "stat"):
             rec = commits.setdefault(label[1], [0, 0, 0, 0])
             if kind == "meta":
@@ -515,7 +523,8 @@ def _summary(labels: list[tuple], see: str = "") -> str:
     for path, n in binary.items():
         parts.append(f"binary patch data of {path} ({_plural(n, 'line')})")
     shas = list(commits)
-    for sha in shas[:3]:
+    # A run with stat bars names every path they list, whatever the number of commits.
+    for sha in shas if stat_paths else shas[:3]:
         header, body, stat_files, stat_lines = commits[sha]
         bits = []
         if header:
@@ -523,9 +532,11 @@ def _summary(labels: list[tuple], see: str = "") -> str:
         if body:
             bits.append(f"{_plural(body, 'more message line')}")
         if stat_lines:
-            bits.append(f"stat of {_plural(stat_files, 'file')}")
+            paths = stat_paths.get(sha, [])
+            named = f": {', '.join(paths)}" if paths else ""
+            bits.append(f"stat bars of {_plural(stat_files, 'file')}{named}")
         parts.append(f"{' and '.join(bits) or 'blank lines'} of commit {sha[:10]}")
-    if len(shas) > 3:
+    if len(shas) > 3 and not stat_paths:
         parts.append(f"and {len(shas) - 3} more commits")
     if hints:
         parts.append("git's usage hints")
