@@ -25,7 +25,7 @@ from __future__ import annotations
 from itertools import compress as compress_items
 
 from trimline.compressors import traces
-from trimline.compressors.base import Context, Plan, rerun_hint, worth_folding
+from trimline.compressors.base import MARKER_PREFIX, Context, Plan, rerun_hint
 from trimline.compressors.logs.build import _diagnostics
 from trimline.compressors.logs.cargo import _cargo_sections
 from trimline.compressors.logs.claims import claims, sniff
@@ -69,7 +69,7 @@ def compress(text: str, ctx: Context) -> Plan | None:
         if j < 0:
             j = lg.n
         note = _describe(lg, i, j)
-        if worth_folding(lg.lines, i, j, note):
+        if _pays(lg.lines, i, j, note):
             notes[i] = note
         else:  # a run too short to pay for its marker stays
             keep[i:j] = b"\x01" * (j - i)
@@ -82,3 +82,13 @@ def compress(text: str, ctx: Context) -> Plan | None:
     # stay short: a failing run has a marker per failure, and they add up.
     hint = rerun_hint(ctx)
     return Plan(KIND, kept, notes, source=source, hint=lambda i, j: hint, ranges_suffice=True)
+
+
+MARGIN = 1.2  # a run folds when its lines cost this much more than its marker
+
+
+def _pays(lines: list[str], first: int, end: int, note: str) -> bool:
+    """Do lines[first:end] cost clearly more than their marker? Markers after the first
+    carry no way back (the first gives it), so this is the marker as printed."""
+    marker = len(f"{MARKER_PREFIX} {end - first} lines elided (lines {first}-{end}: {note})")
+    return sum(map(len, lines[first:end])) + (end - first) >= MARGIN * marker

@@ -80,21 +80,34 @@ def _pytest_block(lg: _Log, start: int, end: int) -> None:
 def _repeated_entry(lg: _Log, start: int, end: int) -> None:
     """A traceback entry printed again, byte for byte (the same library call failing the same
     way under several tests, parametrized cases): its failing line, its ``E`` lines and its
-    location stay; the rest folds, naming where it was printed first."""
+    location stay; the rest folds, naming where it was printed first. When only the frame's
+    arguments differ (``x = 3`` here, ``x = 4`` there: the values of a parametrized case),
+    they stay and the source after them folds."""
     probe = lg.probe
     while end > start and not probe[end - 1]:
         end -= 1
     if end - start < REPEAT_MIN:
         return
-    key = tuple(probe[start:end])
-    first = lg.entries.setdefault(key, (start, end))
-    if first == (start, end):
-        return
+    body = start  # where the source listing starts, after the arguments
+    while body < end and not probe[body].startswith(("    ", ">")):
+        body += 1
+    for a in (start, body):
+        if end - a < REPEAT_MIN:
+            return
+        key = tuple(probe[a:end])
+        first = lg.entries.setdefault(key, (a, end))
+        if first != (a, end):
+            _fold_repeat(lg, a, end, first)
+            return
+
+
+def _fold_repeat(lg: _Log, start: int, end: int, first: tuple[int, int]) -> None:
+    probe = lg.probe
     label = ("repeat", first[0] + 1, first[1])
     for k in range(start, end - 1):
-        s = probe[k]
-        if s[:1] not in ("E", ">"):
+        if probe[k][:1] not in ("E", ">"):
             lg.must[k] = 0
+            lg.fold[k] = None if lg.fold[k] and lg.fold[k][0] == "source" else lg.fold[k]
             lg.fold_range(k, k + 1, label)
 
 
