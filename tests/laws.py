@@ -46,3 +46,23 @@ def load(kind: str, name: str) -> tuple[str, Context, list[str]]:
     meta = json.loads((FIXTURES / kind / f"{name}.json").read_text())
     text = (FIXTURES / kind / f"{name}.txt").read_bytes().decode("utf-8", "replace")
     return text, Context(meta["tool"], meta["input"], meta["is_error"]), meta["facts"]
+
+
+def assertion_diff_middles(
+    lines: list[str], most: int = 16, head: int = 8, tail: int = 4
+) -> set[int]:
+    """Indices of the lines a failing test run may drop among its E lines: the middle of a
+    run of more than ``most`` (an assertion's full diff keeps its head and its tail)."""
+    out: set[int] = set()
+    k = 0
+    while k < len(lines):
+        if lines[k][:1] != "E":
+            k += 1
+            continue
+        j = k
+        while j < len(lines) and lines[j][:1] == "E":
+            j += 1
+        if j - k > most:
+            out.update(range(k + head, j - tail))
+        k = j
+    return out

@@ -11,6 +11,9 @@ from trimline.compressors.logs.model import (
     CAPTURE_HEAD,
     CAPTURE_MAX,
     CAPTURE_TAIL,
+    E_HEAD,
+    E_MAX,
+    E_TAIL,
     LISTING_MIN,
     REPEAT_MIN,
     _cap_body,
@@ -75,6 +78,25 @@ def _pytest_block(lg: _Log, start: int, end: int) -> None:
         _pytest_chunk(lg, a + 1, b, short_frames)
         _repeated_entry(lg, a + 1, b)
     _fold_frame_runs(lg, short_frames)
+    _trim_assertion_diffs(lg, start, tb_end)
+
+
+def _trim_assertion_diffs(lg: _Log, start: int, end: int) -> None:
+    """A long run of ``E`` lines is an assertion's full diff (pytest's dict and list diffs,
+    unittest's "Lists differ"): its head, with the exception line, and its tail stay."""
+    probe = lg.probe
+    k = start
+    while k < end:
+        if probe[k][:1] != "E":
+            k += 1
+            continue
+        j = k
+        while j < end and probe[j][:1] == "E":
+            j += 1
+        if j - k > E_MAX:
+            lg.must[k + E_HEAD : j - E_TAIL] = bytes(j - k - E_HEAD - E_TAIL)
+            lg.fold_range(k + E_HEAD, j - E_TAIL, ("assertdiff",))
+        k = j
 
 
 def _repeated_entry(lg: _Log, start: int, end: int) -> None:
