@@ -4,7 +4,8 @@ files-with-matches and count listings, and ``find`` path lists.
 Content results (``path:line:text``, with ``path-line-text`` context lines and
 ``--`` separators, rg's heading layout, single-file ``line:text``) are grouped
 by file in input order. Every file keeps its first hits, so every path stays
-visible; a file's remaining hits fold behind one marker naming the file. The
+visible; a file's remaining hits fold behind one marker naming the file and every
+folded hit as grep spells it (``path:line:``), so each location stays in view. The
 per-file cap scales with the number of files, so small results pass untouched.
 Overlong lines (minified bundles) drop behind a marker naming their file.
 

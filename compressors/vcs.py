@@ -4,7 +4,8 @@
 Diffs keep every ``diff --git`` line, every extended header (index, mode,
 rename, ``Binary files ... differ``), every ``---``/``+++`` and ``@@`` line and
 every ``+``/``-`` line: changed lines are never dropped. Only unchanged context
-lines thin out, to ``CONTEXT`` lines next to each change, per hunk. Lockfiles
+lines thin out, to ``CONTEXT`` lines next to each change, per hunk (hunk headers stay
+as they were, and the marker's range names the output lines it stands for). Lockfiles
 and generated files (package-lock.json, yarn.lock, Cargo.lock, go.sum,
 *.min.js, *.map, dist/ ...) keep their headers and fold their changed lines
 behind one marker that counts them; binary patch data folds likewise.
