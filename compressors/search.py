@@ -31,6 +31,7 @@ KIND = "search"
 
 LONG_LINE = 300  # characters; longer hit/context lines are minified noise
 BUDGET = 60  # hit and context lines that pass untouched in total
+MANY_FILES = 30  # more files than this with too many hits: hits listed as path:line:
 MIN_PER_FILE = 2  # lines every file keeps however many files share the budget
 SLACK = 2  # a file that overshoots its cap by at most this much keeps everything
 NOISE_MIN = 10  # paths under one kind of noise directory before they fold
@@ -300,6 +301,8 @@ def _cap_hits(
     }
     total = sum(sum(sizes) for sizes in sizes_of.values())
     cap = total if total <= BUDGET else max(MIN_PER_FILE, BUDGET // max(1, len(units)))
+    if total > BUDGET and len(units) > MANY_FILES:
+        cap = 0  # so many files that their hits read best as a list of path:line:
     labels: dict[int, tuple] = {}
     visible: set[str | None] = set()
     for path, file_units in units.items():
@@ -307,7 +310,7 @@ def _cap_hits(
         file_cap = cap if sum(sizes) > cap + SLACK else sum(sizes)
         kept = 0
         for unit, n in zip(file_units, sizes, strict=True):
-            take = n > 0 and (kept == 0 or kept + n <= file_cap)
+            take = n > 0 and ((kept == 0 and file_cap > 0) or kept + n <= file_cap)
             if take:
                 kept += n
                 visible.add(path)
@@ -441,7 +444,8 @@ def _summary(items: list[tuple | None], visible: set[str | None]) -> str:
             found = numbers.get(path, [])
             if found and all(found) and len(found) == hits - longs:
                 # In grep's own spelling (path:line:), so it reads and searches like a hit.
-                text = f"{text}: {' '.join(f'{path}:{n}:' for n in found)}" if path else text
+                if path:
+                    text += ": " + " ".join(f"{path}:{n}:" for n in found)
                 if not path:
                     text += f" at {'line' if len(found) == 1 else 'lines'} {_spans(found)}"
             parts.append(text + (f" ({long_note})" if longs else ""))

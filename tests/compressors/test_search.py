@@ -233,15 +233,26 @@ def test_cap_scales_with_the_number_of_files() -> None:
     assert len(kept) == search.BUDGET
     assert markers(out)[0].count("140 more matches in src/a.py")
 
-    many = "\n".join(line for i in range(40) for line in hits(f"src/m{i}.py", 20))
-    out = run(many, bash("grep -rn value src"))
-    for i in range(40):
+    some = "\n".join(line for i in range(search.MANY_FILES) for line in hits(f"src/m{i}.py", 20))
+    out = run(some, bash("grep -rn value src"))
+    for i in range(search.MANY_FILES):
         assert (
             sum(line.startswith(f"src/m{i}.py:") for line in out.split("\n")) == search.MIN_PER_FILE
         )
         folded, first = 20 - search.MIN_PER_FILE, search.MIN_PER_FILE + 1
         where = " ".join(f"src/m{i}.py:{n}:" for n in range(first, 21))
         assert f"{folded} more matches in src/m{i}.py: {where})" in out
+
+    # Past MANY_FILES files, a file with more than a couple of hits lists them all as
+    # path:line: (its text folds); a file with a hit or two keeps them.
+    many = [line for i in range(40) for line in hits(f"src/m{i}.py", 20)]
+    many += hits("src/single.py", 1)
+    out = run("\n".join(many), bash("grep -rn value src"))
+    assert many[-1] in out.split("\n")
+    for i in range(40):
+        assert not any(line.startswith(f"src/m{i}.py:") for line in out.split("\n"))
+        where = " ".join(f"src/m{i}.py:{n}:" for n in range(1, 21))
+        assert f"20 matches in src/m{i}.py: {where}" in out
 
 
 def test_every_file_keeps_a_line() -> None:
