@@ -79,6 +79,8 @@ def _describe(lg: _Log, start: int, end: int) -> str:
             parts.append(f"{_plural(k, 'line')} of library source")
         elif kind == "repeat":
             parts.append(f"{_plural(k, 'line')} as in lines {first_seen[0]}-{first_seen[1]}")
+        elif kind == "rule":
+            continue  # a "_ _ _" separator between traceback entries says nothing
         elif kind == "assertdiff":
             parts.append(f"{_plural(k, 'more line')} of the assertion's diff")
         elif kind == "self":

@@ -79,6 +79,11 @@ def _pytest_block(lg: _Log, start: int, end: int) -> None:
         _repeated_entry(lg, a + 1, b)
     _fold_frame_runs(lg, short_frames)
     _trim_assertion_diffs(lg, start, tb_end)
+    # A "_ _ _" rule before a folded run goes with it: it only separates what the marker
+    # now stands for.
+    for k in seps:
+        if k + 1 < tb_end and lg.fold[k + 1] is not None and not lg.must[k]:
+            lg.fold[k] = ("rule",)
 
 
 def _trim_assertion_diffs(lg: _Log, start: int, end: int) -> None:
