@@ -59,7 +59,8 @@ def test_a_traceback_entry_printed_again_folds_to_where_it_was_first() -> None:
     for m in repeats:
         a, b = map(int, re.search(r"\(lines (\d+)-(\d+):", m).groups())
         first, last = map(int, re.search(r" as in lines (\d+)-(\d+)", m).groups())
-        assert set(lines[a - 1 : b]) <= set(lines[first - 1 : last])
+        folded = {s for s in lines[a - 1 : b] if not s.startswith("_ _ ")}  # rules aside
+        assert folded <= set(lines[first - 1 : last])
 
 
 def test_progress_with_failures_folds_only_when_each_failure_is_reported() -> None:
