@@ -46,7 +46,9 @@ ESTIMATE_MARGIN = 0.05
 # output at 30,000 characters), and the law is well under 50 ms for a megabyte.
 WINDOW_CHARS = 128_000
 WINDOW_TAIL = 40  # lines
-WINDOWED = frozenset({"generic", "logs", "listing", "search", "structured", "traces", "vcs", "web"})
+# Test runs end with their failures and summary, and every changed line of a diff and every
+# hit of a search is a fact: those families read the whole output (a single linear pass).
+WINDOWED = frozenset({"generic", "listing", "structured", "traces", "web"})
 
 
 def _windowed(family: ModuleType, text: str, ctx: Context) -> Plan | None:

@@ -47,12 +47,15 @@ def test_large_outputs_meet_the_savings_floor() -> None:
 
 # Per family, what the fixtures show today: a drop below is a regression. Diffs and logs of
 # version control are mostly changed lines, which are never dropped.
+# The failing runs of more-itertools and attrs, their release diff and a grep over both
+# (fixtures/scripts/spend.py) keep every failure, changed line and path:line, and bring the
+# logs, search and vcs aggregates down from 87%, 81% and 21% on the fixtures before them.
 FAMILY_FLOORS = {
     "code": 0.70,
-    "logs": 0.80,
-    "search": 0.80,
+    "logs": 0.75,
+    "search": 0.75,
     "listing": 0.80,
-    "vcs": 0.15,
+    "vcs": 0.10,
     # A crash keeps its exceptions and every project frame with its source line.
     "traces": 0.45,
     # Type checkers and linters print errors only (mypy --strict: 500 of them), and every

@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from functools import partial
 
 import pytest
-from trimline.compressors import Context, compress
+from trimline.compressors import compress
 from trimline.compressors.tokens import count_tokens
 
-from tests.laws import ordered_subset
+from tests.laws import load as load_fixture
+from tests.laws import names, ordered_subset
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "lint"
-NAMES = sorted(p.stem for p in FIXTURES.glob("*.txt"))
-
-
-def load(name: str) -> tuple[str, Context, list[str]]:
-    meta = json.loads((FIXTURES / f"{name}.json").read_text())
-    text = (FIXTURES / f"{name}.txt").read_bytes().decode("utf-8", "replace")
-    return text, Context(meta["tool"], meta["input"], meta["is_error"]), meta["facts"]
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_fixture_snapshot(name: str, snapshot) -> None:
-    text, ctx, _ = load(name)
-    assert compress(text, ctx).text == snapshot
+NAMES = names("lint")
+load = partial(load_fixture, "lint")
 
 
 @pytest.mark.parametrize("name", NAMES)

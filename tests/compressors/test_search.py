@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from functools import partial
 
 import pytest
 from hypothesis import given, settings
@@ -14,17 +13,11 @@ from trimline.compressors.registry import pick
 from trimline.compressors.text import clean
 from trimline.compressors.tokens import count_tokens
 
-from tests.laws import bash, markers, ordered_subset
+from tests.laws import bash, markers, names, ordered_subset
+from tests.laws import load as load_fixture
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "search"
-NAMES = sorted(p.stem for p in FIXTURES.glob("*.txt"))
-
-
-def load(name: str) -> tuple[str, Context, list[str]]:
-    meta = json.loads((FIXTURES / f"{name}.json").read_text())
-    text = (FIXTURES / f"{name}.txt").read_bytes().decode("utf-8", "replace")
-    ctx = Context(meta["tool"], meta["input"], meta["is_error"])
-    return text, ctx, meta["facts"]
+NAMES = names("search")
+load = partial(load_fixture, "search")
 
 
 def run(text: str, ctx: Context) -> str:
@@ -153,30 +146,6 @@ def test_registry_routes_fixtures_here() -> None:
 # --------------------------------------------------------------------------- fixtures
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_fixture_laws(name: str) -> None:
-    text, ctx, facts = load(name)
-    result = compress(text, ctx)
-    assert result.kind == "search"
-    assert result.changed
-    assert count_tokens(result.text) <= 0.9 * count_tokens(text)
-    missing = [fact for fact in facts if fact not in result.text]
-    assert not missing
-    assert ordered_subset(text, result.text)
-    assert compress(text, ctx).text == result.text  # deterministic
-    again = compress(result.text, ctx)
-    # compressing again does not grow it
-    assert count_tokens(again.text) <= count_tokens(result.text)
-    for marker in markers(result.text):
-        assert "\n" not in marker and " elided (" in marker
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_fixture_snapshot(name: str, snapshot) -> None:
-    text, ctx, _ = load(name)
-    assert compress(text, ctx).text == snapshot
-
-
 def test_grep_notices_are_kept() -> None:
     text, ctx, _ = load("grep_rn_def_pydantic")
     out = compress(text, ctx).text
@@ -264,13 +233,26 @@ def test_cap_scales_with_the_number_of_files() -> None:
     assert len(kept) == search.BUDGET
     assert markers(out)[0].count("140 more matches in src/a.py")
 
-    many = "\n".join(line for i in range(40) for line in hits(f"src/m{i}.py", 20))
-    out = run(many, bash("grep -rn value src"))
-    for i in range(40):
+    some = "\n".join(line for i in range(search.MANY_FILES) for line in hits(f"src/m{i}.py", 20))
+    out = run(some, bash("grep -rn value src"))
+    for i in range(search.MANY_FILES):
         assert (
             sum(line.startswith(f"src/m{i}.py:") for line in out.split("\n")) == search.MIN_PER_FILE
         )
-        assert f"17 more matches in src/m{i}.py)" in out
+        folded, first = 20 - search.MIN_PER_FILE, search.MIN_PER_FILE + 1
+        where = " ".join(f"src/m{i}.py:{n}:" for n in range(first, 21))
+        assert f"{folded} more matches in src/m{i}.py: {where})" in out
+
+    # Past MANY_FILES files, a file with more than a couple of hits lists them all as
+    # path:line: (its text folds); a file with a hit or two keeps them.
+    many = [line for i in range(40) for line in hits(f"src/m{i}.py", 20)]
+    many += hits("src/single.py", 1)
+    out = run("\n".join(many), bash("grep -rn value src"))
+    assert many[-1] in out.split("\n")
+    for i in range(40):
+        assert not any(line.startswith(f"src/m{i}.py:") for line in out.split("\n"))
+        where = " ".join(f"src/m{i}.py:{n}:" for n in range(1, 21))
+        assert f"20 matches in src/m{i}.py: {where}" in out
 
 
 def test_every_file_keeps_a_line() -> None:
@@ -411,4 +393,4 @@ def test_hints_for_tools_without_a_command() -> None:
     assert "re-run the search, or run: trimline show " in markers(anonymous)[0]
     shell = run(text, bash("grep -rn value src"))
     assert markers(shell)[0].endswith(" --lines 61-200")
-    assert "— run: trimline show " in markers(shell)[0]
+    assert "— re-run: grep -rn value src, or run: trimline show " in markers(shell)[0]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from functools import partial
 
 import pytest
 from hypothesis import given, settings
@@ -12,16 +12,11 @@ from trimline.compressors import Context, compress, registry, structured
 from trimline.compressors.base import MARKER_PREFIX, render
 from trimline.compressors.tokens import count_tokens
 
-from tests.laws import bash, markers, ordered_subset
+from tests.laws import bash, markers, names, ordered_subset
+from tests.laws import load as load_fixture
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "structured"
-NAMES = sorted(p.stem for p in FIXTURES.glob("*.txt"))
-
-
-def load(name: str) -> tuple[str, Context, list[str]]:
-    meta = json.loads((FIXTURES / f"{name}.json").read_text())
-    text = (FIXTURES / f"{name}.txt").read_bytes().decode("utf-8", "replace")
-    return text, Context(meta["tool"], meta["input"], meta["is_error"]), meta["facts"]
+NAMES = names("structured")
+load = partial(load_fixture, "structured")
 
 
 def run(text: str, ctx: Context) -> str:
@@ -189,30 +184,6 @@ def test_sniffs_each_format() -> None:
 def test_registry_routes_fixtures_here(name: str) -> None:
     text, ctx, _ = load(name)
     assert registry.pick(text, ctx) is structured
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_fixture_laws(name: str) -> None:
-    text, ctx, facts = load(name)
-    result = compress(text, ctx)
-    assert result.kind == "structured"
-    assert result.changed
-    assert count_tokens(result.text) <= 0.9 * count_tokens(text)
-    missing = [fact for fact in facts if fact not in result.text]
-    assert not missing
-    assert ordered_subset(text, result.text)
-    assert compress(text, ctx).text == result.text  # deterministic
-    again = compress(result.text, ctx)
-    # compressing again does not grow it
-    assert count_tokens(again.text) <= count_tokens(result.text)
-    for marker in markers(result.text):
-        assert "\n" not in marker and " elided (" in marker
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_fixture_snapshot(name: str, snapshot) -> None:
-    text, ctx, _ = load(name)
-    assert compress(text, ctx).text == snapshot
 
 
 def test_large_fixtures_save_seventy_percent() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
+from functools import partial
 
 import pytest
 from hypothesis import given, settings
@@ -13,16 +13,11 @@ from trimline.compressors import Context, compress, registry, web
 from trimline.compressors.base import render
 from trimline.compressors.tokens import count_tokens
 
-from tests.laws import markers, ordered_subset
+from tests.laws import load as load_fixture
+from tests.laws import markers, names, ordered_subset
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "web"
-NAMES = sorted(p.stem for p in FIXTURES.glob("*.txt"))
-
-
-def load(name: str) -> tuple[str, Context, list[str]]:
-    meta = json.loads((FIXTURES / f"{name}.json").read_text())
-    text = (FIXTURES / f"{name}.txt").read_bytes().decode("utf-8", "replace")
-    return text, Context(meta["tool"], meta["input"], meta["is_error"]), meta["facts"]
+NAMES = names("web")
+load = partial(load_fixture, "web")
 
 
 def curl(url: str = "https://example.com/docs/") -> Context:
@@ -135,29 +130,6 @@ def test_does_not_sniff_other_output(name: str) -> None:
 def test_registry_routes_fixtures_here(name: str) -> None:
     text, ctx, _ = load(name)
     assert registry.pick(text, ctx) is web
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_fixture_laws(name: str) -> None:
-    text, ctx, facts = load(name)
-    result = compress(text, ctx)
-    assert result.kind == "web"
-    assert result.changed
-    assert count_tokens(result.text) <= 0.9 * count_tokens(text)
-    missing = [fact for fact in facts if fact not in result.text]
-    assert not missing
-    assert ordered_subset(text, result.text)
-    assert compress(text, ctx).text == result.text  # deterministic
-    again = compress(result.text, ctx)
-    assert count_tokens(again.text) <= count_tokens(result.text)
-    for marker in markers(result.text):
-        assert "\n" not in marker and " elided (" in marker
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_fixture_snapshot(name: str, snapshot) -> None:
-    text, ctx, _ = load(name)
-    assert compress(text, ctx).text == snapshot
 
 
 def test_large_fixtures_save_seventy_percent() -> None:

@@ -7,7 +7,8 @@ from trimline.compressors.registry import WINDOW_CHARS, WINDOW_TAIL
 
 from tests.laws import ordered_subset
 
-CTX = Context("Bash", {"command": "make -j8"})
+# A saved build log read back: the generic family, which reads past the window line by line.
+CTX = Context("Bash", {"command": "cat build.log"})
 
 
 def build_log(errors_at: set[int], lines: int = 30_000) -> str:
@@ -39,3 +40,10 @@ def test_one_block_s_problem_lines_never_stand_in_for_another_s() -> None:
     second = compress(build_log({26_000}), CTX).text
     assert "bad thing 25000" in first and "bad thing 26000" not in first
     assert "bad thing 26000" in second and "bad thing 25000" not in second
+
+
+def test_a_test_run_or_build_is_read_whole_its_failures_are_at_its_end() -> None:
+    text = build_log({29_990})
+    result = compress(text, Context("Bash", {"command": "make -j8"}))
+    assert "bad thing 29990" in result.text
+    assert "past the first" not in result.text  # no window: the whole log was read
