@@ -94,3 +94,106 @@ def first_program(cmd: str, depth: int = 0) -> tuple[str, list[str]] | None:
             else:
                 seg.append(tok)
     return None
+
+
+# A credential in a command line: an auth header, a key or token given as a flag or a
+# variable, a password in a URL, or a well-known key prefix. A marker never copies such a
+# command (Trimline writes no secret anywhere, and a marker is text it writes).
+_CREDENTIAL = re.compile(
+    r"(?i)authorization\s*:|\bbearer\s+\S"
+    r"|(?:api[_-]?key|access[_-]?key|secret|token|passw(?:or)?d|passwd|pwd|auth)"
+    r"[\w-]*\s*[=:]\s*\S"
+    r"|--?(?:api[_-]?key|token|password|passwd|secret|auth)[\w-]*[= ]\S"
+    r"|\w+://[^/\s:@]+:[^@\s/]+@"
+    r"|\s-u\s*\S+:\S"
+    r"|\b(?:sk-[A-Za-z0-9_-]{12,}|gh[pousr]_[A-Za-z0-9]{20,}|xox[abpr]-[A-Za-z0-9-]{10,}"
+    r"|AKIA[0-9A-Z]{16}|glpat-[A-Za-z0-9_-]{16,}|AIza[0-9A-Za-z_-]{30,})"
+)
+
+
+def contains_credential(command: str) -> bool:
+    """Does the command line carry something that looks like a credential?"""
+    return bool(command) and _CREDENTIAL.search(command) is not None
+
+
+# Programs that only read: running them again is cheap and changes nothing. A pipeline is
+# safe to re-run when every stage is one of these and nothing is written to a file.
+_READ_ONLY = frozenset(
+    {
+        "ls", "tree", "du", "df", "find", "fd", "fdfind", "cat", "nl", "bat", "batcat", "head",
+        "tail", "less", "more", "grep", "egrep", "fgrep", "rg", "ag", "ack", "wc", "sort", "uniq",
+        "cut", "tr", "awk", "sed", "jq", "yq", "file", "stat", "echo", "printf", "pwd", "which",
+        "whereis", "type", "diff", "cmp", "comm", "column", "basename", "dirname", "realpath",
+        "readlink", "xxd", "od", "hexdump", "strings", "tac", "rev", "fold", "fmt", "paste",
+        "join", "expand", "env", "printenv", "uname", "date", "id", "whoami", "hostname", "ps",
+        "exa", "eza", "lsd", "dir", "vdir", "git", "true", "cd", "xargs", "open", "search_dir",
+        "search_file", "find_file", "goto", "scroll_up", "scroll_down",
+    }
+)  # fmt: skip
+_GIT_READ_ONLY = frozenset(
+    {
+        "log", "show", "diff", "status", "blame", "grep", "ls-files", "ls-tree", "rev-parse",
+        "describe", "shortlog", "branch", "tag", "remote", "cat-file", "reflog", "whatchanged",
+        "rev-list", "name-rev", "config",
+    }
+)  # fmt: skip
+# Arguments that make a read-only program write or run something else.
+_WRITING_ARGS = frozenset({"-i", "--in-place", "-delete", "-exec", "-execdir", "-ok", "-fprint"})
+_XARGS_OK = frozenset({"cat", "grep", "rg", "wc", "head", "tail", "ls", "stat", "file"})
+
+
+def read_only(command: str) -> bool:
+    """Is the command cheap and safe to run again (it only reads, writes no file)?"""
+    if not command or "\n" in command.strip() or "`" in command or "$(" in command:
+        return False
+    toks = [*words(command), ";"]
+    seg: list[str] = []
+    for k, tok in enumerate(toks):
+        if tok in (">&", "<", "<<<") or (
+            tok and tok[0].isdigit() and toks[k + 1 : k + 2] == [">&"]
+        ):
+            continue  # 2>&1 and input redirections write nothing
+        if ">" in tok:
+            # Redirection into a file writes; into /dev/null, or duplicating a stream, does not.
+            if toks[k + 1 : k + 2] != ["/dev/null"] and not (k and toks[k - 1] == ">&"):
+                return False
+            continue
+        if tok == "/dev/null" and k and ">" in toks[k - 1]:
+            continue
+        if k and toks[k - 1] == ">&":
+            continue  # the stream duplicated to
+        if tok and set(tok) <= _SEPARATOR:
+            if seg and not _reads_only(seg):
+                return False
+            seg = []
+        else:
+            seg.append(tok)
+    return True
+
+
+def _reads_only(seg: list[str]) -> bool:
+    i = 0
+    while i < len(seg) and _ASSIGNMENT.match(seg[i]):
+        i += 1
+    if i >= len(seg):
+        return True
+    name, args = seg[i].rsplit("/", 1)[-1], seg[i + 1 :]
+    if name == "timeout" and len(args) >= 2:
+        return _reads_only(args[1:])
+    if name not in _READ_ONLY or any(a in _WRITING_ARGS for a in args):
+        return False
+    if name == "sed" and any(a.startswith("-i") for a in args):
+        return False
+    if name == "git":
+        sub, rest = git_subcommand(args)
+        if sub not in _GIT_READ_ONLY:
+            return False
+        # branch/tag/remote/config write when given names or values; only listings are safe.
+        if sub in ("branch", "tag", "remote", "config"):
+            return all(a.startswith("-") and a not in ("-d", "-D", "-m", "-M") for a in rest) or (
+                sub == "config" and "--get" in rest
+            )
+    if name == "xargs":
+        prog = next((a for a in args if not a.startswith("-")), "")
+        return prog in _XARGS_OK
+    return not (name == "awk" and any("system(" in a or "print >" in a for a in args))

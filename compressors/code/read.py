@@ -138,7 +138,8 @@ def compress(text: str, ctx: Context) -> Plan | None:
 
     def marker_cost(a: int, b: int, what: str) -> int:
         line = marker(number(a), number(b), what, hint(a, b))
-        return _estimate(line + _RENDER_TAIL.format(a + 1, b + 1))
+        tail = _RENDER_TAIL.format(a + 1, b + 1) if ctx.keeps_original else ""
+        return _estimate(line + tail)
 
     # An outline that drops nothing means the read is already compact: keeping
     # it whole beats a generic head-and-tail cut through the middle of a file.

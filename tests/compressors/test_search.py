@@ -405,10 +405,10 @@ def test_hints_for_tools_without_a_command() -> None:
     )
     assert "Grep pattern=value output_mode=content path=src/a.py" in markers(grep)[0]
     assert "head_limit" not in grep
-    other = run(text, Context("mcp__fs__search", {"query": "value"}))
+    other = run(text, Context("mcp__fs__search", {"query": "value"}, keeps_original=True))
     assert "mcp__fs__search query=value, or run: trimline show " in markers(other)[0]
-    anonymous = run(text, Context())
+    anonymous = run(text, Context(keeps_original=True))
     assert "re-run the search, or run: trimline show " in markers(anonymous)[0]
-    shell = run(text, bash("grep -rn value src"))
+    shell = run(text, Context("Bash", {"command": "grep -rn value src"}, keeps_original=True))
     assert markers(shell)[0].endswith(" --lines 61-200")
     assert "— run: trimline show " in markers(shell)[0]
