@@ -26,7 +26,9 @@ from trimline.compressors.code.nodes import (
 
 BIG_ANONYMOUS = 150  # an anonymous function this long is a wrapper: look inside
 MAX_DEPTH = 64  # nesting deeper than this is kept as it is (and the stack stays small)
-MAX_SOURCE = 600_000  # characters of source; beyond that a parse costs too much
+# Characters of source. Tree-sitter parses megabytes in milliseconds; the walk in Python
+# costs some 150 ms per MB. Past this, definition lines are found by regex instead.
+MAX_SOURCE = 4_000_000
 MAX_AVERAGE_LINE = 300  # characters; longer lines on average mean minified or generated text
 _CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _CLOSER = re.compile(r"[\s})\];,]*(?:end\b[\s;,)]*)?")
@@ -49,9 +51,9 @@ def _grammar(lang: str) -> tuple[Any, Any] | None:
     return language, query
 
 
-def _parseable(source: str, count: int) -> bool:
+def _source_like(source: str, count: int) -> bool:
     """Source-like text: no binary noise, no minified walls (tree-sitter slows on both)."""
-    if len(source) > MAX_SOURCE or len(source) > MAX_AVERAGE_LINE * count:
+    if len(source) > MAX_AVERAGE_LINE * count:
         return False
     return len(_CONTROLS.findall(source)) <= len(source) // 200
 
@@ -73,6 +75,7 @@ class _Outline:
         self.comment_rows: set[int] = set()
         self.depth = 0
         found = tree_sitter.QueryCursor(query).captures(tree.root_node).get("d", [])
+        self.found = found
         self.starts = sorted(n.start_byte for n in found)
         self.root = tree.root_node
 
@@ -156,6 +159,30 @@ class _Outline:
         if head in ("", "r", "u", "b") and row < node.end_point[0]:
             return row + 1
         return row
+
+    def pinned(self) -> list[int]:
+        """Rows that stay whatever run they fall in: the header (decorators, signature) of
+        every named definition at any depth -- inner functions, named callbacks, methods
+        of nested classes. A definition's signature is one line or a few; its name is
+        what the agent navigates by."""
+        rows: set[int] = set()
+        for node in self.found:
+            kind = node.type
+            if kind in _IMPORTS:
+                continue
+            if kind in _FUNCS and node.type in _ANONYMOUS:
+                name = self._function_name(node)
+                if name == "anonymous function" or name.endswith(" callback"):
+                    continue
+            top = node
+            while top.parent is not None and top.parent.type == "decorated_definition":
+                top = top.parent
+            first = top.start_point[0]
+            body = self._body(node)
+            last = self._header_end(node, body) if body is not None else node.start_point[0]
+            # A header of more than a few rows is a long signature; its first rows say it.
+            rows.update(range(first, min(last, first + 8) + 1))
+        return sorted(rows)
 
     # -- the walk --------------------------------------------------------
     def run(self) -> list[tuple[int, int, str]]:
@@ -287,24 +314,90 @@ def _code_candidates(
 ) -> list[tuple[int, int, str]] | None:
     """Candidate runs of every parseable segment (one parse each); None if none parsed."""
     grammar = _grammar(lang)
-    if grammar is None:
-        return None
-    import tree_sitter
-
-    language, query = grammar
     cands: list[tuple[int, int, str]] = []
     outlined = False
     for _, (start, end, first, cuts), last_row in live:
         rows = [lines[start + r][c:] for r, c in enumerate(cuts)]
         source = "\n".join(rows)
-        if not _parseable(source, end - start + 1):
+        if not _source_like(source, end - start + 1):
             continue
         outlined = True
-        src = source.encode("utf-8", "replace")
-        tree = tree_sitter.Parser(language).parse(src)
-        outline = _Outline(lang, rows, src, tree, query, bodies_only=_windowed(ctx, first))
-        for a_row, b_row, what in outline.run():
-            a_row, b_row, what = _glue(a_row, b_row, what, outline, last_row)
-            if a_row <= b_row:
-                cands.append((start + a_row, start + b_row, what))
+        if grammar is None or len(source) > MAX_SOURCE:
+            # Past what a parse and a walk can do in time: an outline of definition lines.
+            found = _regex_runs(rows, last_row)
+        else:
+            found = _tree_runs(grammar, lang, rows, source, last_row, _windowed(ctx, first))
+        cands.extend((start + a, start + b, what) for a, b, what in found)
     return cands if outlined else None
+
+
+def _tree_runs(
+    grammar: tuple[Any, Any],
+    lang: str,
+    rows: list[str],
+    source: str,
+    last_row: int,
+    bodies_only: bool,
+) -> list[tuple[int, int, str]]:
+    import tree_sitter
+
+    language, query = grammar
+    src = source.encode("utf-8", "replace")
+    tree = tree_sitter.Parser(language).parse(src)
+    outline = _Outline(lang, rows, src, tree, query, bodies_only=bodies_only)
+    spans = outline.run()
+    pinned = outline.pinned()
+    found: list[tuple[int, int, str]] = []
+    for a_row, b_row, what in spans:
+        a_row, b_row, what = _glue(a_row, b_row, what, outline, last_row)
+        found.extend(_split(a_row, b_row, what, pinned))
+    return found
+
+
+def _split(a: int, b: int, what: str, pinned: list[int]) -> list[tuple[int, int, str]]:
+    """The run a..b in pieces that leave out the pinned rows (nested definitions' headers)."""
+    out: list[tuple[int, int, str]] = []
+    k = bisect_left(pinned, a)
+    while k < len(pinned) and pinned[k] <= b:
+        if pinned[k] > a:
+            out.append((a, pinned[k] - 1, what))
+        a = pinned[k] + 1
+        k += 1
+    if a <= b:
+        out.append((a, b, what))
+    return out
+
+
+# A definition line in most languages: what a structural outline keeps when a file is too
+# large to parse and walk in time (or has no grammar here).
+_DEFINITION = re.compile(
+    r"\s*(?:@\w|(?:(?:export|default|pub(?:\([^)]*\))?|public|private|protected|internal|static"
+    r"|final|abstract|sealed|open|override|virtual|async|unsafe|extern|inline|const|data"
+    r"|suspend|declare)\s+)*(?:def|class|function\*?|fn|func|interface|struct|enum|trait|impl"
+    r"|module|namespace|type|object|record|macro_rules!|fun|let\s+\w+\s*=\s*(?:async\s*)?\("
+    r"|(?:const|let|var)\s+\w+\s*=\s*(?:async\s+)?(?:function|\([^)]*\)\s*=>)))\b"
+)
+_METHOD = re.compile(
+    r"\s*(?:(?:public|private|protected|static|final|abstract|synchronized|override|virtual"
+    r"|internal)\s+)+[\w<>\[\],.? ]+\s+\w+\s*\("
+)
+
+
+def _regex_runs(rows: list[str], last_row: int) -> list[tuple[int, int, str]]:
+    """Runs between definition lines (found by regex), each ``code below <name>``."""
+    found: list[tuple[int, int, str]] = []
+    start = -1
+    title = ""
+    for r in range(min(last_row, len(rows) - 1) + 1):
+        row = rows[r]
+        if _DEFINITION.match(row) or _METHOD.match(row):
+            if start >= 0 and start < r:
+                found.append((start, r - 1, title))
+            start = r + 1
+            name = re.search(r"\b(\w+)\s*[(:<{=\[]", row.split("#", 1)[0])
+            title = f"code after {name.group(1)}" if name else "code between definitions"
+        elif start < 0 and row.strip():
+            start, title = r, "code between definitions"
+    if 0 <= start <= last_row:
+        found.append((start, min(last_row, len(rows) - 1), title))
+    return found

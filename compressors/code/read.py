@@ -23,9 +23,6 @@ from trimline.compressors.code.outline import _code_candidates
 KIND = "code"
 WINDOW_VERBATIM = 250  # an aimed read of at most this many lines is left alone
 MAX_TEXT = 8_000_000  # characters; beyond that a read is left to the generic pass
-# Characters; beyond that only a minified file (few, long lines) is read here: numbering,
-# parsing and outlining cost some 300 ms per MB (40 ms at this size), the generic pass a tenth.
-MAX_OUTLINE = 128_000
 MAX_AVERAGE_LINE = 300  # characters; longer lines on average mean minified or generated text
 # The part of a marker the renderer adds, with a stand-in block id.
 _RENDER_TAIL = ", or run: trimline show 0123456789ab --lines {}-{}"
@@ -55,8 +52,6 @@ def compress(text: str, ctx: Context) -> Plan | None:
     if mode == "data":
         return None  # structured data: another family's (or the generic pass's) business
     lines = text.split("\n")
-    if len(text) > MAX_OUTLINE and len(text) <= MAX_AVERAGE_LINE * len(lines):
-        return None
     segs = _segments(lines)
     if not segs and not ctx.file_path:
         segs = _plain_segment(lines)  # a plain ``cat FILE``: numbered from 1
