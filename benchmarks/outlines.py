@@ -92,9 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         result = compress(text, ctx)
         before = count_tokens(text)
         after = count_tokens(result.text) if result.changed else before
-        out_lines = [
-            line for line in result.text.split("\n") if not line.startswith("[trimline]")
-        ]
+        out_lines = [line for line in result.text.split("\n") if not line.startswith("[trimline]")]
         joined = "\n".join(out_lines)
         kept = sum(1 for n in names if n + "(" in joined or n + ":" in joined or n + "[" in joined)
         bucket = next(b for b in BUCKETS if kb < b)
