@@ -52,14 +52,21 @@ def show(source: str, fmt: str, path: str) -> tuple[str, Context]:
     return text, Context("Bash", {"command": f"cat {path}"})
 
 
-def definitions(source: str) -> list[str]:
-    """Every def/class at any depth, as the line text an agent would look for."""
+def shown_from(source: str, fmt: str) -> int:
+    """The first file line the format shows (``sed`` shows from a quarter in)."""
+    return max(1, len(source.split("\n")) // 4) if fmt == "sed" else 1
+
+
+def definitions(source: str, since: int = 1) -> list[str]:
+    """Every def/class at any depth from line ``since`` on, as the text an agent looks for."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return []
     out = []
     for node in ast.walk(tree):
+        if getattr(node, "lineno", 0) < since:
+            continue
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             out.append(f"def {node.name}")
         elif isinstance(node, ast.ClassDef):
@@ -85,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         kb = len(source.encode()) / 1024
         if kb < args.min_kb or not source.strip():
             continue
-        names = definitions(source)
+        names = definitions(source, shown_from(source, args.format))
         text, ctx = show(source, args.format, str(f))
         if args.task:
             ctx = Context(ctx.tool, ctx.tool_input, task=args.task)

@@ -22,6 +22,11 @@ _READ_TOOLS = frozenset(
         "open_file",
         "view",
         "cat",
+        # SWE-agent's editor: each prints a window of the open file under a [File: ...] line.
+        "open",
+        "goto",
+        "scroll_up",
+        "scroll_down",
     }
 )
 _EDITOR_TOOLS = frozenset({"str_replace_editor", "str_replace_based_edit_tool", "text_editor"})
@@ -130,26 +135,96 @@ _SHELL_TOOLS = frozenset(
         "terminal",
     }
 )
-_CAT_PROGRAMS = frozenset({"cat", "nl", "bat", "batcat"})
-_SHELL_META = re.compile(r"[|;&<>`$(){}*?\n]")
+_CAT_PROGRAMS = frozenset({"cat", "nl", "bat", "batcat", "head", "sed", "open"})
+# Shell syntax a one-file print never needs (a pipe and ``cd DIR &&`` are read apart).
+_SHELL_META = re.compile(r"[;<>`(){}*?\n]")
+_SED_RANGE = re.compile(r"(\d+)(?:,(?:\d+|\$))?p")
+# SWE-agent's editor window: a header naming the file, then ``N:line``.
+SWE_FILE = re.compile(r"\[File: (.+) \(\d+ lines total\)\]\s*$")
 
 
 def _tool(ctx: Context) -> str:
     return ctx.tool.strip().lower()
 
 
-def _cat_path(command: str) -> str:
-    """The file a plain ``cat [-n] FILE`` (or ``nl``/``bat``) prints, else ""."""
-    if not command or len(command) > 4096 or _SHELL_META.search(command):
-        return ""
+def _stage(words: list[str], first: int | None) -> tuple[str, int | None] | None:
+    """One pipeline stage that prints or narrows a file: (file, first), where first is the
+    file line number of the first printed line, 0 when the output carries its own numbers
+    (``cat -n``, ``nl``, SWE-agent's ``open``). Later stages have no file (""); None if the
+    stage is something else."""
+    name, args = words[0].rsplit("/", 1)[-1], words[1:]
+    flags = [a for a in args if a.startswith("-")]
+    files = [a for a in args if not a.startswith("-")]
+    if name == "sed":
+        if not any(f.startswith("-n") for f in flags) or not files:
+            return None
+        m = _SED_RANGE.fullmatch(files[0])
+        if m is None or len(files) > 2:
+            return None
+        start = int(m.group(1))
+        if len(files) == 2:
+            return (files[1], start) if first is None else None
+        if first is None:
+            return None
+        return "", (0 if first == 0 else first + start - 1)
+    if name == "head":
+        files = [a for k, a in enumerate(args) if not a.startswith("-") and args[k - 1] != "-n"]
+        if first is None:
+            return (files[0], 1) if len(files) == 1 else None
+        return ("", first) if not files else None
+    if name == "tail" and first == 0 and not files:
+        return "", 0  # numbered lines keep their numbers
+    if name == "open":  # SWE-agent: open FILE [LINE]
+        files = [f for f in files if not f.isdigit()]
+    if first is not None or len(files) != 1:
+        return None
+    if name == "nl" or name == "open" or (name == "cat" and {"-n", "--number"} & set(flags)):
+        return files[0], 0
+    if name in ("cat", "bat", "batcat") and not {"-A", "-v", "-e", "-t", "-s"} & set(flags):
+        return files[0], 1
+    return None
+
+
+def shown_file(command: str) -> tuple[str, int]:
+    """The one file a shell command prints and the number of its first printed line (0
+    when the output is numbered): ``cat [-n] F``, ``nl -ba F``, ``sed -n 'A,Bp' F``,
+    ``head -n N F``, SWE-agent's ``open F``, piped through ``sed -n``/``head``, after any
+    ``cd DIR &&``. ("", 0) for anything else."""
+    if not command or len(command) > 4096:
+        return "", 0
     try:
-        words = shlex.split(command)
+        outer = shlex.split(command)
     except ValueError:
-        return ""
-    if not words or words[0].rsplit("/", 1)[-1] not in _CAT_PROGRAMS:
-        return ""
-    files = [w for w in words[1:] if not w.startswith("-")]
-    return files[0] if len(files) == 1 else ""
+        return "", 0
+    # bash -lc 'nl -ba F' (Codex): the script is the command.
+    shell = len(outer) == 3 and outer[0].rsplit("/", 1)[-1] in ("bash", "sh", "zsh")
+    if shell and outer[1].startswith("-") and "c" in outer[1]:
+        command = outer[2]
+    if _SHELL_META.search(command.strip()):
+        return "", 0
+    parts = command.split("&&")
+    if any(not p.strip().startswith("cd ") for p in parts[:-1]) or "&" in parts[-1]:
+        return "", 0
+    path, first = "", None
+    for stage in parts[-1].split("|"):
+        try:
+            words = shlex.split(stage)
+        except ValueError:
+            return "", 0
+        if not words:
+            return "", 0
+        found = _stage(words, first)
+        if found is None:
+            return "", 0
+        if found[0]:
+            path = found[0]
+        first = found[1]
+    return (path, first or 0) if path else ("", 0)
+
+
+def _cat_path(command: str) -> str:
+    """The file a shell command prints whole or in part (see ``shown_file``), else ""."""
+    return shown_file(command)[0]
 
 
 def claims(ctx: Context) -> bool:
@@ -166,8 +241,14 @@ def claims(ctx: Context) -> bool:
     return bool(path) and _route(path)[0] not in ("data", "other")
 
 
-def _path(ctx: Context) -> str:
-    return ctx.file_path or _cat_path(ctx.command)
+def _path(ctx: Context, text: str = "") -> str:
+    """The file a read shows: from the tool call, the shell command, or a header the
+    reading tool printed (SWE-agent's ``[File: path (N lines total)]``)."""
+    found = ctx.file_path or _cat_path(ctx.command)
+    if not found and text.startswith("[File: "):
+        m = SWE_FILE.match(text[: text.find("\n")] if "\n" in text else text)
+        found = m.group(1) if m else ""
+    return found
 
 
 def _route(path: str) -> tuple[str, str]:

@@ -5,21 +5,31 @@ from __future__ import annotations
 import re
 
 from trimline.compressors.base import Context
-from trimline.compressors.code.files import _path, _route
+from trimline.compressors.code.files import SWE_FILE, _path, _route
 
+# "12\tline" (Claude Code), "    12→line" (older Claude Code), "    12\tline" (cat -n, nl -ba).
 _NUMBERED = re.compile(r" *(\d{1,9})(?:\t|→)")
+# "12:line" under SWE-agent's [File: ...] header (never sniffed alone: grep -n looks alike).
+_COLON = re.compile(r"(\d{1,9}):")
+
+
+def swe_window(lines: list[str]) -> bool:
+    """SWE-agent's editor window: a ``[File: path (N lines total)]`` line first."""
+    return bool(lines) and lines[0].startswith("[File: ") and SWE_FILE.match(lines[0]) is not None
 
 
 def sniff(text: str, ctx: Context) -> bool:
-    if _route(_path(ctx))[0] == "data":
+    if _route(_path(ctx, text))[0] == "data":
         return False
     total = good = 0
     prev = None
-    for line in text.split("\n", 200)[:200]:
+    head = text.split("\n", 200)[:200]
+    pattern = _COLON if swe_window(head) else _NUMBERED
+    for line in head:
         if not line.strip():
             continue
         total += 1
-        m = _NUMBERED.match(line)
+        m = pattern.match(line)
         if m:
             n = int(m.group(1))
             if prev is None or n == prev + 1:
@@ -30,12 +40,13 @@ def sniff(text: str, ctx: Context) -> bool:
 
 def _segments(lines: list[str]) -> list[tuple[int, int, int, list[int]]]:
     """Runs of consecutively numbered lines: (first index, last index, first number, cuts)."""
+    pattern = _COLON if swe_window(lines) else _NUMBERED
     segs: list[tuple[int, int, int, list[int]]] = []
     start = -1
     first = prev = 0
     cuts: list[int] = []
     for i, line in enumerate(lines):
-        m = _NUMBERED.match(line)
+        m = pattern.match(line)
         n = int(m.group(1)) if m else -1
         if start >= 0 and m and n == prev + 1:
             prev = n
@@ -51,9 +62,9 @@ def _segments(lines: list[str]) -> list[tuple[int, int, int, list[int]]]:
     return segs
 
 
-def _plain_segment(lines: list[str]) -> list[tuple[int, int, int, list[int]]]:
-    """An unnumbered ``cat`` of a file: every line is file line 1, 2, ... after any
-    Codex exec header (``Chunk ID: ...`` up to ``Output:``)."""
+def _plain_segment(lines: list[str], first: int = 1) -> list[tuple[int, int, int, list[int]]]:
+    """An unnumbered print of a file (``cat``, ``sed -n 'A,Bp'``): its lines are file lines
+    first, first + 1, ... after any Codex exec header (``Chunk ID: ...`` up to ``Output:``)."""
     start = 0
     if lines and lines[0].startswith(("Chunk ID:", "Wall time:", "Process exited")):
         start = next((i + 1 for i, line in enumerate(lines[:12]) if line == "Output:"), 0)
@@ -62,4 +73,4 @@ def _plain_segment(lines: list[str]) -> list[tuple[int, int, int, list[int]]]:
         end -= 1
     if end < start:
         return []
-    return [(start, end, 1, [0] * (end - start + 1))]
+    return [(start, end, first, [0] * (end - start + 1))]

@@ -15,10 +15,12 @@ from trimline.compressors.code.files import (
     _path,
     _route,
     _windowed,
+    shown_file,
 )
 from trimline.compressors.code.generated import _generated_notes, _generated_runs, _minified
 from trimline.compressors.code.numbered import _plain_segment, _segments
 from trimline.compressors.code.outline import _code_candidates
+from trimline.compressors.shellcmd import contains_credential
 
 KIND = "code"
 WINDOW_VERBATIM = 250  # an aimed read of at most this many lines is left alone
@@ -30,12 +32,18 @@ _RENDER_TAIL = ", or run: trimline show 0123456789ab --lines {}-{}"
 
 def _hint_factory(ctx: Context, path: str, number: Any) -> Any:
     tool = ctx.tool.strip() or "Read"
-    bashy = bool(ctx.command) and not ctx.file_path
+    # SWE-agent's editor tools take no range; its shell does.
+    swe = tool.lower() in ("open", "goto", "scroll_up", "scroll_down")
+    bashy = (bool(ctx.command) and not ctx.file_path) or swe
+    # A command that changed directory first names the file from there.
+    cd = "".join(f"{p.strip()} && " for p in ctx.command.split("&&")[:-1]) if bashy else ""
+    if contains_credential(cd):
+        cd = ""
 
     def hint(a: int, b: int) -> str:
         first, last = number(a), number(b)
         if bashy:
-            return f"sed -n '{first},{last}p' {shlex.quote(path)}"
+            return f"{cd}sed -n '{first},{last}p' {shlex.quote(path)}"
         if tool.lower() in _EDITOR_TOOLS:
             return f"{tool} command=view path={path} view_range=[{first}, {last}]"
         # The path is in the tool call this result answers; naming it again costs tokens.
@@ -45,7 +53,7 @@ def _hint_factory(ctx: Context, path: str, number: Any) -> Any:
 
 
 def compress(text: str, ctx: Context) -> Plan | None:
-    path = _path(ctx)
+    path = _path(ctx, text)
     if ctx.is_error or not path or not text or len(text) > MAX_TEXT:
         return None
     mode, detail = _route(path)
@@ -54,7 +62,8 @@ def compress(text: str, ctx: Context) -> Plan | None:
     lines = text.split("\n")
     segs = _segments(lines)
     if not segs and not ctx.file_path:
-        segs = _plain_segment(lines)  # a plain ``cat FILE``: numbered from 1
+        # A plain print of the file: ``cat FILE`` from line 1, ``sed -n 'A,Bp' FILE`` from A.
+        segs = _plain_segment(lines, shown_file(ctx.command)[1] or 1)
     if not segs:
         return None
     chars = count = 0

@@ -153,7 +153,20 @@ def test_does_not_claim_other_tools(tool: str) -> None:
 
 @pytest.mark.parametrize(
     "command",
-    ["cat a.py", "cat -n src/app.ts", "nl -ba README.md", "cat dist/app.min.js", "cat Cargo.lock"],
+    [
+        "cat a.py",
+        "cat -n src/app.ts",
+        "nl -ba README.md",
+        "cat dist/app.min.js",
+        "cat Cargo.lock",
+        # Parts of one file: the line numbers are known (issue 16, class 4).
+        "cat a.py | head -50",
+        "sed -n '120,260p' src/a.py",
+        "nl -ba src/a.py | sed -n '1,200p'",
+        "cd /repo && cat -n src/a.py",
+        "bash -lc 'nl -ba src/a.py'",
+        "open src/a.py 120",
+    ],
 )
 def test_claims_a_shell_printing_one_known_file(command: str) -> None:
     assert code.claims(Context("Bash", {"command": command}))
@@ -166,7 +179,7 @@ def test_claims_a_shell_printing_one_known_file(command: str) -> None:
         "cat build.log",
         "cat data.json",
         "cat config.yaml",
-        "cat a.py | head -50",
+        "cat a.py | grep x",
         "cat a.py b.py",
         "cat $(ls *.py)",
         "cat a.py && pytest",
