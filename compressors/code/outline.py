@@ -184,6 +184,31 @@ class _Outline:
             rows.update(range(first, min(last, first + 8) + 1))
         return sorted(rows)
 
+    def pointed_rows(self, names: frozenset[str], cited: frozenset[int]) -> set[int]:
+        """Rows of the definitions the task points at, kept whole: those it names, and the
+        innermost definition around each row it cites (a traceback frame, a grep hit)."""
+        if not names and not cited:
+            return set()
+        rows: set[int] = set()
+        around: dict[int, tuple[int, int]] = {}
+        for node in self.found:
+            if node.type not in _FUNCS and node.type not in _DECLS:
+                continue
+            a, b = node.start_point[0], node.end_point[0]
+            if names:
+                name = self._function_name(node) if node.type in _FUNCS else self._name(node)
+                last = (name or "").rsplit(".", 1)[-1].rsplit("::", 1)[-1]
+                if last in names:
+                    rows.update(range(a, b + 1))
+            for row in cited:
+                if a <= row <= b and node.type in _FUNCS:
+                    best = around.get(row)
+                    if best is None or b - a < best[1] - best[0]:
+                        around[row] = (a, b)
+        for a, b in around.values():
+            rows.update(range(a, b + 1))
+        return rows
+
     # -- the walk --------------------------------------------------------
     def run(self) -> list[tuple[int, int, str]]:
         self._children(self.root)
@@ -311,6 +336,7 @@ def _code_candidates(
     lines: list[str],
     live: list[tuple[int, tuple[int, int, int, list[int]], int]],
     ctx: Context,
+    pointed: tuple[frozenset[str], frozenset[int]] = (frozenset(), frozenset()),
 ) -> list[tuple[int, int, str]] | None:
     """Candidate runs of every parseable segment (one parse each); None if none parsed."""
     grammar = _grammar(lang)
@@ -326,7 +352,11 @@ def _code_candidates(
             # Past what a parse and a walk can do in time: an outline of definition lines.
             found = _regex_runs(rows, last_row)
         else:
-            found = _tree_runs(grammar, lang, rows, source, last_row, _windowed(ctx, first))
+            names, cited = pointed
+            rows_cited = frozenset(n - first for n in cited if first <= n <= first + last_row)
+            found = _tree_runs(
+                grammar, lang, rows, source, last_row, _windowed(ctx, first), names, rows_cited
+            )
         cands.extend((start + a, start + b, what) for a, b, what in found)
     return cands if outlined else None
 
@@ -338,6 +368,8 @@ def _tree_runs(
     source: str,
     last_row: int,
     bodies_only: bool,
+    names: frozenset[str] = frozenset(),
+    cited: frozenset[int] = frozenset(),
 ) -> list[tuple[int, int, str]]:
     import tree_sitter
 
@@ -346,7 +378,7 @@ def _tree_runs(
     tree = tree_sitter.Parser(language).parse(src)
     outline = _Outline(lang, rows, src, tree, query, bodies_only=bodies_only)
     spans = outline.run()
-    pinned = outline.pinned()
+    pinned = sorted(set(outline.pinned()) | outline.pointed_rows(names, cited))
     found: list[tuple[int, int, str]] = []
     for a_row, b_row, what in spans:
         a_row, b_row, what = _glue(a_row, b_row, what, outline, last_row)

@@ -20,10 +20,18 @@ from trimline.compressors.code.files import (
 from trimline.compressors.code.generated import _generated_notes, _generated_runs, _minified
 from trimline.compressors.code.numbered import _plain_segment, _segments
 from trimline.compressors.code.outline import _code_candidates
+from trimline.compressors.code.pointed import pointed
 from trimline.compressors.shellcmd import contains_credential
+from trimline.compressors.tokens import estimate_tokens
 
 KIND = "code"
 WINDOW_VERBATIM = 250  # an aimed read of at most this many lines is left alone
+# The read policy. A read under this many (estimated) tokens stays whole: the agent reads a
+# file to see its bodies, and a re-read costs a turn that re-sends the whole context. The
+# size is where outlining starts to pay in the session-cost model of
+# ``python -m benchmarks.read_policy`` (prompt-cache prices, contexts and turns measured on
+# real agent runs). Larger reads are outlined, except the definitions the task points at.
+KEEP_WHOLE_TOKENS = 2_500
 MAX_TEXT = 8_000_000  # characters; beyond that a read is left to the generic pass
 MAX_AVERAGE_LINE = 300  # characters; longer lines on average mean minified or generated text
 # The part of a marker the renderer adds, with a stand-in block id.
@@ -53,6 +61,12 @@ def _hint_factory(ctx: Context, path: str, number: Any) -> Any:
 
 
 def compress(text: str, ctx: Context) -> Plan | None:
+    """A read's plan under the read policy: see ``KEEP_WHOLE_TOKENS``."""
+    return outline(text, ctx, KEEP_WHOLE_TOKENS)
+
+
+def outline(text: str, ctx: Context, whole_below: int = 0) -> Plan | None:
+    """A read's plan: reads under ``whole_below`` estimated tokens stay whole."""
     path = _path(ctx, text)
     if ctx.is_error or not path or not text or len(text) > MAX_TEXT:
         return None
@@ -114,9 +128,11 @@ def compress(text: str, ctx: Context) -> Plan | None:
             keep.difference_update(drop)
             plan.notes.update(_generated_notes(lines, seg, drop, mode, detail))
         return plan
+    if whole_below and estimate_tokens(text) < whole_below:
+        return plan  # small and medium reads stay whole: the agent came for their bodies
     cands: list[tuple[int, int, str]] = []
     if mode == "code":
-        found = _code_candidates(detail, lines, live, ctx)
+        found = _code_candidates(detail, lines, live, ctx, pointed(ctx.task, path))
         if found is None:
             return None  # no outline to offer: the generic pass may still help
         cands = found

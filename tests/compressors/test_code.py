@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from trimline.compressors import Context, code, compress
 from trimline.compressors.base import MARKER_PREFIX, render
+from trimline.compressors.code import read as read_module
 from trimline.compressors.registry import pick
 from trimline.compressors.tokens import count_tokens
 
@@ -28,6 +29,13 @@ READ_MARKER = re.compile(
     r"\[trimline\] (\d+) lines? elided \(lines? (\d+)(?:-(\d+))?: ([^)]*)\)"
     r"(?: — Read offset=(\d+) limit=(\d+)(?:, or run: trimline show \w+ --lines \d+-\d+)?)?"
 )
+
+
+@pytest.fixture(autouse=True)
+def outline_every_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about outlines, on sources of every size: the read policy, which
+    keeps small and medium reads whole, is tested in test_read_policy.py."""
+    monkeypatch.setattr(read_module, "KEEP_WHOLE_TOKENS", 0)
 
 
 def load(name: str) -> tuple[str, Context, list[str]]:
