@@ -170,10 +170,10 @@ def rerun_hint(ctx: Context, first: int = 0, last: int = 0) -> str:
 
 
 def marker(first: int, last: int, what: str, hint: str) -> str:
-    n = last - first + 1
-    noun = "line" if n == 1 else "lines"
-    span = f"line {first}" if n == 1 else f"lines {first}-{last}"
-    head = f"{MARKER_PREFIX} {n} {noun} elided ({span}: {what})"
+    # The range says how many lines went: no count beside it (every token of a marker is
+    # paid on every later turn).
+    span = f"line {first}" if first == last else f"lines {first}-{last}"
+    head = f"{MARKER_PREFIX} {span} elided: {what}"
     return f"{head} — {hint}" if hint else head
 
 

@@ -36,7 +36,7 @@ def test_render_keeps_lines_verbatim_and_marks_each_run() -> None:
     out, elided = render(text, plan, Context("Bash", {"command": "make"}, keeps_original=True))
     lines = out.split("\n")
     assert lines[:2] == text.split("\n")[:2]
-    assert lines[2].startswith("[trimline] 3 lines elided (lines 3-5: three lines)")
+    assert lines[2].startswith("[trimline] lines 3-5 elided: three lines")
     assert lines[2].endswith(f"— run: trimline show {block_id(text)} --lines 3-5")
     assert [(e.start, e.end) for e in elided] == [(3, 5), (7, 9)]
     assert ordered_subset(text, out)

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from trimline.compressors import Context, code, compress
 from trimline.compressors.base import MARKER_PREFIX, render
 from trimline.compressors.code import read as read_module
+from trimline.compressors.code.files import shown_file
 from trimline.compressors.registry import pick
 from trimline.compressors.tokens import count_tokens
 
@@ -26,7 +27,7 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "code"
 NAMES = sorted(p.stem for p in FIXTURES.glob("*.txt"))
 NUMBERED = re.compile(r" *(\d+)(?:\t|→)")
 READ_MARKER = re.compile(
-    r"\[trimline\] (\d+) lines? elided \(lines? (\d+)(?:-(\d+))?: ([^)]*)\)"
+    r"\[trimline\] ()lines? (\d+)(?:-(\d+))? elided: (.*?)"
     r"(?: — Read offset=(\d+) limit=(\d+)(?:, or run: trimline show \w+ --lines \d+-\d+)?)?"
 )
 
@@ -252,7 +253,8 @@ def test_fixture_laws(name: str) -> None:
     # compressing again does not grow it
     assert count_tokens(again.text) <= count_tokens(result.text)
     # Lines that are not numbered file lines (headers, reminders) are all kept.
-    plain = [line for line in text.split("\n") if line and not NUMBERED.match(line)]
+    numbered = any(NUMBERED.match(line) for line in text.split("\n")[:50])
+    plain = [line for line in text.split("\n") if numbered and line and not NUMBERED.match(line)]
     out_lines = set(result.text.split("\n"))
     assert all(line in out_lines for line in plain)
 
@@ -263,17 +265,32 @@ def test_fixture_markers_name_file_lines_that_read_them_back(name: str) -> None:
     result = compress(text, ctx)
     original = numbered_lines(text)
     shown = numbered_lines(result.text)
+    if not original:  # a plain print of the file (cat, sed -n 'A,Bp'): numbered from A
+        start = shown_file(ctx.command)[1] or 1
+        original = dict(enumerate(text.split("\n"), start))
+        kept = [line for line in result.text.split("\n") if not line.startswith("[trimline]")]
+        # Lines are unique enough here: each kept line stands for its first unseen match.
+        by_text: dict[str, list[int]] = {}
+        for n, line in original.items():
+            by_text.setdefault(line, []).append(n)
+        shown = {}
+        pos = start
+        for line in kept:
+            n = next(k for k in by_text[line] if k >= pos)
+            shown[n] = line
+            pos = n + 1
     for line in markers(result.text):
         assert "\n" not in line
         if ctx.tool == "Read":
             m = READ_MARKER.fullmatch(line)
             assert m, line
-            count, first, last = int(m.group(1)), int(m.group(2)), int(m.group(3) or m.group(2))
+            first, last = int(m.group(2)), int(m.group(3) or m.group(2))
+            count = last - first + 1
             if m.group(5):  # only the first marker spells out the Read
                 assert (int(m.group(5)), int(m.group(6))) == (first, count)
-        elif ctx.tool == "Bash":
+        elif ctx.tool in ("Bash", "exec_command"):
             m = re.search(
-                r"lines? (\d+)(?:-(\d+))?: .*?\)(?: — sed -n '(\d+),(\d+)p' (\S+)$)?",
+                r"lines? (\d+)(?:-(\d+))? elided: .*?(?: — sed -n '(\d+),(\d+)p' (\S+))?$",
                 line,
             )
             assert m, line
@@ -281,9 +298,11 @@ def test_fixture_markers_name_file_lines_that_read_them_back(name: str) -> None:
             count = last - first + 1
             if m.group(3):  # only the first marker spells out the command
                 assert (int(m.group(3)), int(m.group(4))) == (first, last)
-                assert m.group(5) == ctx.command.split()[-1]
+                assert m.group(5) == shown_file(ctx.command)[0]
         else:
-            m = re.search(r"lines (\d+)-(\d+): .*?\)(?: — .*view_range=\[(\d+), (\d+)\].*)?$", line)
+            m = re.search(
+                r"lines (\d+)-(\d+) elided: .*?(?: — .*view_range=\[(\d+), (\d+)\].*)?$", line
+            )
             assert m, line
             first, last = int(m.group(1)), int(m.group(2))
             count = last - first + 1
@@ -349,7 +368,7 @@ def test_python_outline() -> None:
         assert head in kept, head
     body = [m for m in markers(out) if "body of parse_args" in m]
     assert len(body) == 1
-    assert body[0].startswith("[trimline] 44 lines elided (lines 45-88: body of parse_args)")
+    assert body[0].startswith("[trimline] lines 45-88 elided: body of parse_args")
     assert any("value of RATES" in m for m in markers(out))
     assert any("body of checkout" in m for m in markers(out))
 
@@ -362,8 +381,7 @@ def test_marker_numbers_follow_the_file_in_a_window() -> None:
     body = [m for m in markers(out) if "body of parse_args" in m]
     assert len(body) == 1
     assert body[0].startswith(
-        "[trimline] 44 lines elided (lines 1045-1088: body of parse_args) — "
-        "Read offset=1045 limit=44"
+        "[trimline] lines 1045-1088 elided: body of parse_args — Read offset=1045 limit=44"
     )
     # An aimed read keeps everything but function bodies: the long constant stays.
     assert not any("value of" in m for m in markers(out))
@@ -390,7 +408,7 @@ def test_old_format_and_reminders_are_kept() -> None:
         "\n\n<system-reminder>\nConsider whether it is malware.\n</system-reminder>\n"
     )
     assert "    43→def parse_args(items, discount):" in out
-    assert any("(lines 45-88: body of parse_args)" in m for m in markers(out))
+    assert any("lines 45-88 elided: body of parse_args" in m for m in markers(out))
 
 
 def test_crlf_lines_stay_byte_exact() -> None:
@@ -405,8 +423,8 @@ def test_cat_n_in_bash_gets_sed_hints() -> None:
     text = "\n".join(f"{i:>6}\t{line}" for i, line in enumerate(PY_SOURCE.split("\n"), 1))
     out = run(text, Context("Bash", {"command": "cat -n src/cli.py"}))
     said = markers(out)
-    assert any("(lines 45-88: body of parse_args)" in m for m in said)
-    first = re.search(r"lines (\d+)-(\d+):", said[0])
+    assert any("lines 45-88 elided: body of parse_args" in m for m in said)
+    first = re.search(r"lines (\d+)-(\d+) elided", said[0])
     assert f"— sed -n '{first[1]},{first[2]}p' src/cli.py" in said[0]
 
 
@@ -499,7 +517,7 @@ def test_each_language_elides_a_long_body(path: str) -> None:
     source, name = LANGUAGES[path]
     text = read_output(source)
     out = run(text, read(path))
-    found = [m for m in markers(out) if f"body of {name})" in m]
+    found = [m for m in markers(out) if f"elided: body of {name} " in m + " "]
     assert len(found) == 1, out
     assert ordered_subset(text, out)
     sig = next(line for line in text.split("\n") if name.split("::")[-1] in line)
@@ -655,7 +673,7 @@ def test_markdown_keeps_headings_leads_and_fences_out_of_headings() -> None:
     ):
         assert line in kept, line
     said = markers(out)
-    assert any("(lines 3-24: front matter)" in m for m in said), said
+    assert any("lines 3-24 elided: front matter" in m for m in said), said
     install = [m for m in said if "body of section Install, 1 code block" in m]
     assert len(install) == 1
     assert READ_MARKER.fullmatch(install[0])
@@ -726,7 +744,7 @@ def test_minified_javascript_becomes_one_note() -> None:
     result = compress(text, read("dist/app.min.js"))
     assert result.text.split("\n")[0] == "1\t/*! app v1.2.3 | MIT */"
     (line,) = markers(result.text)
-    assert "(line 2: minified JavaScript, 1 line of 99,000 characters)" in line
+    assert "line 2 elided: minified JavaScript, 1 line of 99,000 characters" in line
     assert READ_MARKER.fullmatch(line).group(5, 6) == ("2", "1")
     assert count_tokens(result.text) < 100
 
@@ -870,10 +888,10 @@ def test_aimed_reads_of_documents_and_generated_files_stay_whole() -> None:
 def test_plain_cat_of_source_is_numbered_from_one() -> None:
     out = run(PY_SOURCE, Context("Bash", {"command": "cat src/cli.py"}))
     said = markers(out)
-    assert any("(lines 45-88: body of parse_args)" in m for m in said)
+    assert any("lines 45-88 elided: body of parse_args" in m for m in said)
     assert " — sed -n '" in said[0] and said[0].endswith(" src/cli.py")
     codex = "Chunk ID: 1\nWall time: 0.1s\nProcess exited with code 0\nOriginal token count: 900\nOutput:\n"
     out = run(codex + PY_SOURCE, Context("exec_command", {"cmd": "cat src/cli.py"}))
     assert out.startswith(codex)
-    assert any("(lines 45-88: body of parse_args)" in m for m in markers(out))
+    assert any("lines 45-88 elided: body of parse_args" in m for m in markers(out))
     assert "sed -n '" in markers(out)[0]

@@ -206,7 +206,7 @@ def test_fixture_laws(name: str) -> None:
     # compressing again does not grow it
     assert count_tokens(again.text) <= count_tokens(result.text)
     for marker in markers(result.text):
-        assert "\n" not in marker and " elided (" in marker
+        assert "\n" not in marker and " elided: " in marker
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -241,7 +241,7 @@ def test_read_markers_use_file_lines_and_read_hint() -> None:
     first = markers(out)[0]
     assert "in .pkg.cargo.target" in first
     assert f"Read file_path={ctx.file_path} offset=25 limit=260" in first
-    assert "(lines 25-284:" in first
+    assert "lines 25-284 elided:" in first
 
 
 def test_table_marker_describes_the_rows() -> None:
