@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from trimline.compressors.base import MARKER_PREFIX, Context, Plan, fold_runs
-from trimline.compressors.shellcmd import first_program
+from trimline.compressors.shellcmd import first_program, targeted_dirs
 from trimline.compressors.text import NOISE_DIRS, clean
 
 KIND = "listing"
@@ -158,15 +158,24 @@ def _ls_display(path: str) -> str:
     return path if path.endswith("/") else path + "/"
 
 
-def _noise_where(display: str, rel: tuple[str, ...]) -> str | None:
+def _is_noise(part: str, spare: frozenset[str]) -> bool:
+    """A dependency, cache or build directory the command did not ask about by name."""
+    return (part in NOISE_DIRS or part.endswith(".egg-info")) and part not in spare
+
+
+def _noise_where(
+    display: str, rel: tuple[str, ...], spare: frozenset[str] = frozenset()
+) -> str | None:
     """Where a directory at rel lies inside a noise directory: that directory, shown."""
     for k, part in enumerate(rel):
-        if part in NOISE_DIRS or part.endswith(".egg-info"):
+        if _is_noise(part, spare):
             return display + "/".join(rel[: k + 1]) + "/"
     return None
 
 
-def _parse_ls(lines: list[str], long: bool) -> tuple[dict[int, _Item], _Roots, dict[int, tuple]]:
+def _parse_ls(
+    lines: list[str], long: bool, spare: frozenset[str] = frozenset()
+) -> tuple[dict[int, _Item], _Roots, dict[int, tuple]]:
     """ls output, flat or in ``dir:`` sections (-R, several arguments).
 
     The sections of directories inside noise directories are labelled here, in
@@ -206,7 +215,7 @@ def _parse_ls(lines: list[str], long: bool) -> tuple[dict[int, _Item], _Roots, d
             else:
                 cur_root, cur_rel = found
             sectioned = True
-            noise = _noise_where(roots.display[cur_root], cur_rel)
+            noise = _noise_where(roots.display[cur_root], cur_rel, spare)
             if noise is not None:
                 labels[i] = ("noise", noise, False)
             else:
@@ -244,7 +253,7 @@ def _parse_ls(lines: list[str], long: bool) -> tuple[dict[int, _Item], _Roots, d
 
 
 def _parse_indented(
-    lines: list[str], tree: bool
+    lines: list[str], tree: bool, spare: frozenset[str] = frozenset()
 ) -> tuple[dict[int, _Item], _Roots, dict[int, tuple]]:
     """tree output, or the LS tool's ``- name`` bullets: depth is indentation.
 
@@ -297,7 +306,7 @@ def _parse_indented(
         parts = (*(s[1] for s in stack), name)
         items[i] = _Item(True, cur_root, parts, raw.endswith("/"))
         stack.append((indent, name, i))
-        if name in NOISE_DIRS or name.endswith(".egg-info"):
+        if _is_noise(name, spare):
             skip, skip_line = indent, i
             skip_where = roots.display[cur_root] + "/".join(parts) + "/"
     return items, roots, labels
@@ -389,14 +398,18 @@ def _ext(name: str, is_dir: bool) -> str:
 
 
 def _labels(
-    items: dict[int, _Item], roots: _Roots, labels: dict[int, tuple], noise: bool
+    items: dict[int, _Item],
+    roots: _Roots,
+    labels: dict[int, tuple],
+    noise: bool,
+    spare: frozenset[str] = frozenset(),
 ) -> dict[int, tuple]:
     if noise:
         for i, item in items.items():
             parts = item.parts
             for k in range(len(parts) - 1):
                 part = parts[k]
-                if part in NOISE_DIRS or part.endswith(".egg-info"):
+                if _is_noise(part, spare):
                     where = roots.display[item.root] + "/".join(parts[: k + 1]) + "/"
                     labels[i] = ("noise", where, item.entry)
                     break
@@ -526,15 +539,17 @@ def compress(text: str, ctx: Context) -> Plan | None:
         mode = "names"
     if mode is None:
         return None
+    # What the command names (ls node_modules, tree dist) is the answer, never noise.
+    spare = targeted_dirs(ctx.command, ctx.tool_input)
     if mode in ("long", "names"):
-        items, roots, labels = _parse_ls(lines, mode == "long")
-        labels = _labels(items, roots, labels, noise=False)
+        items, roots, labels = _parse_ls(lines, mode == "long", spare)
+        labels = _labels(items, roots, labels, noise=False, spare=spare)
     elif mode in ("tree", "lstool"):
-        items, roots, labels = _parse_indented(lines, tree=mode == "tree")
-        labels = _labels(items, roots, labels, noise=False)
+        items, roots, labels = _parse_indented(lines, tree=mode == "tree", spare=spare)
+        labels = _labels(items, roots, labels, noise=False, spare=spare)
     else:
         items, roots, labels = _parse_du(lines)
-        labels = _labels(items, roots, labels, noise=True)
+        labels = _labels(items, roots, labels, noise=True, spare=spare)
     keep = {i for i in range(len(lines)) if i not in labels}
     plan_source = source if source != text else None
     if not labels:

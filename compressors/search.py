@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable
 
 from trimline.compressors.base import MARKER_PREFIX, Context, Plan, fold_runs
-from trimline.compressors.shellcmd import first_program, git_subcommand
+from trimline.compressors.shellcmd import first_program, git_subcommand, targeted_dirs
 from trimline.compressors.text import NOISE_DIRS, clean
 
 KIND = "search"
@@ -327,8 +327,9 @@ def _cap_hits(
 # --------------------------------------------------------------------------- path lists
 
 
-def _noise_prefix(path: str) -> tuple[str, str] | None:
-    """(prefix up to the noise directory, its name) when path lies strictly inside one."""
+def _noise_prefix(path: str, spare: frozenset[str] = frozenset()) -> tuple[str, str] | None:
+    """(prefix up to the noise directory, its name) when path lies strictly inside one;
+    directories in ``spare`` are what the command asked for, never noise."""
     parts = (path.replace("\\", "/") if "\\" in path else path).split("/")
     del parts[-1]
     if NOISE_DIRS.isdisjoint(parts) and ".egg-info" not in path:
@@ -336,6 +337,8 @@ def _noise_prefix(path: str) -> tuple[str, str] | None:
     pos = 0
     for part in parts:
         pos += len(part) + 1
+        if part in spare:
+            continue
         if part in NOISE_DIRS:
             return path[:pos], part
         if part.endswith(".egg-info"):
@@ -343,7 +346,9 @@ def _noise_prefix(path: str) -> tuple[str, str] | None:
     return None
 
 
-def _fold_paths(lines: list[str], meta: list[bool], count_mode: bool) -> dict[int, tuple]:
+def _fold_paths(
+    lines: list[str], meta: list[bool], count_mode: bool, spare: frozenset[str] = frozenset()
+) -> dict[int, tuple]:
     labels: dict[int, tuple] = {}
     inside: dict[int, tuple[str, str]] = {}
     per_name: dict[str, int] = {}
@@ -364,7 +369,7 @@ def _fold_paths(lines: list[str], meta: list[bool], count_mode: bool) -> dict[in
                 continue
         elif ": " in body:
             continue  # a message, not a path
-        found = _noise_prefix(path)
+        found = _noise_prefix(path, spare)
         if found:
             inside[i] = found
             per_name[found[1]] = per_name.get(found[1], 0) + 1
@@ -510,7 +515,9 @@ def compress(text: str, ctx: Context) -> Plan | None:
         return None
     visible: set[str | None] = set()
     if mode in ("count", "paths"):
-        labels = _fold_paths(lines, meta, mode == "count")
+        # find node_modules: the listing asked for is never folded (issue 16, class 1).
+        spare = targeted_dirs(ctx.command, ctx.tool_input)
+        labels = _fold_paths(lines, meta, mode == "count", spare)
     else:
         if mode == "heading":
             default = ctx.tool_input.get("path")

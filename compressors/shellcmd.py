@@ -197,3 +197,24 @@ def _reads_only(seg: list[str]) -> bool:
         prog = next((a for a in args if not a.startswith("-")), "")
         return prog in _XARGS_OK
     return not (name == "awk" and any("system(" in a or "print >" in a for a in args))
+
+
+_GLOB_SPLIT = re.compile(r"[/\\*?\[\]{},=]+")
+
+
+def targeted_dirs(command: str, tool_input: dict | None = None) -> frozenset[str]:
+    """Directory names the command (or the tool call) asks about by name: the components
+    of its path arguments and globs (``find node_modules``, ``ls dist/``, ``rg --files
+    -g '**/build/**'``). A listing never folds what it was asked for."""
+    names: set[str] = set()
+    found = first_program(command) if command else None
+    if found:
+        for arg in found[1]:
+            if arg.startswith("-") and "=" not in arg:
+                continue
+            names.update(p for p in _GLOB_SPLIT.split(arg) if p)
+    for key in ("path", "pattern", "glob", "directory", "dir_path", "file_path"):
+        value = (tool_input or {}).get(key)
+        if isinstance(value, str):
+            names.update(p for p in _GLOB_SPLIT.split(value) if p)
+    return frozenset(names)
