@@ -180,8 +180,11 @@ class _Outline:
             first = top.start_point[0]
             body = self._body(node)
             last = self._header_end(node, body) if body is not None else node.start_point[0]
-            # A header of more than a few rows is a long signature; its first rows say it.
-            rows.update(range(first, min(last, first + 8) + 1))
+            # Decorators (however long) and the signature's first rows: a header of more
+            # rows than that is a long parameter list, and its first rows say it.
+            own = node.start_point[0]
+            rows.update(range(first, own))
+            rows.update(range(own, min(last, own + 8) + 1))
         return sorted(rows)
 
     def pointed_rows(self, names: frozenset[str], cited: frozenset[int]) -> set[int]:
