@@ -48,7 +48,10 @@ def test_large_outputs_meet_the_savings_floor() -> None:
 # Per family, what the fixtures show today: a drop below is a regression. Diffs and logs of
 # version control are mostly changed lines, which are never dropped.
 FAMILY_FLOORS = {
-    "code": 0.70,
+    # Reads past the read policy's size; aimed windows (sed -n 'A,Bp') only lose whole bodies.
+    "code": 0.65,
+    # Listings the command asked for (find node_modules) stay whole; only the wider one folds.
+    "targeted": 0.25,
     "logs": 0.80,
     "search": 0.80,
     "listing": 0.80,
