@@ -164,8 +164,9 @@ def rerun_hint(ctx: Context, first: int = 0, last: int = 0) -> str:
         return "re-run the command to see them"
     if first <= 0:
         return f"re-run: {command}"
-    piped = any(c in command for c in "|;&")
-    body = f"({command})" if piped else command
+    bare = command.removesuffix("2>&1").rstrip()  # stderr is already merged: once is enough
+    piped = any(c in bare for c in "|;&")
+    body = f"({bare})" if piped else bare
     return f"re-run: {body} 2>&1 | sed -n '{first},{last}p'"
 
 

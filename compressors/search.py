@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Callable
 
 from trimline.compressors.base import MARKER_PREFIX, Context, Plan, fold_runs
@@ -389,12 +390,15 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
 def _summary(items: list[tuple | None], visible: set[str | None]) -> str:
     files: dict[str | None, list[int]] = {}  # path -> [hits, other lines, long lines, max len]
     noise: dict[str, int] = {}
+    binary: Counter[str] = Counter()
     zeros = 0
     for label in items:
         if label is None:
             continue
         kind = label[0]
-        if kind == "noise":
+        if kind == "binary":
+            binary[label[1]] += 1
+        elif kind == "noise":
             noise[label[1]] = noise.get(label[1], 0) + 1
         elif kind == "zero":
             zeros += 1
@@ -409,6 +413,12 @@ def _summary(items: list[tuple | None], visible: set[str | None]) -> str:
             else:
                 rec[0 if kind == "hit" else 1] += 1
     parts: list[str] = []
+    if binary:
+        n = sum(binary.values())
+        kinds = ", ".join(f"{c} {ext}" for ext, c in binary.most_common(3))
+        more = f", {n - sum(c for _, c in binary.most_common(3))} other" if len(binary) > 3 else ""
+        files_match = "binary file matches" if n == 1 else "binary files match"
+        parts.append(f"{n} more {files_match} ({kinds}{more})")
     for path, (hits, others, longs, widest) in files.items():
         where = f" in {path}" if path else ""
         more = "more " if path in visible else ""
@@ -506,6 +516,22 @@ def sniff(text: str, ctx: Context) -> bool:
     return len(sample) >= 20 and paths >= 0.9 * len(sample) and noise >= NOISE_MIN
 
 
+# grep's notice for a binary file that matches (GNU grep before and after 3.5).
+_BINARY = re.compile(r"(?:Binary file (.+) matches|grep: (.+): binary file matches)\s*$")
+BINARY_KEPT = 2  # notices kept before the rest fold behind a count (issue 16, class 9)
+
+
+def _fold_binary(lines: list[str], labels: dict[int, tuple]) -> None:
+    """Many binary-file notices: the first few stay, the rest fold, counted by extension."""
+    found = [(i, m) for i, line in enumerate(lines) if (m := _BINARY.match(line)) is not None]
+    if len(found) <= BINARY_KEPT + 2:
+        return
+    for i, m in found[BINARY_KEPT:]:
+        name = (m.group(1) or m.group(2)).rsplit("/", 1)[-1]
+        dot = name.rfind(".")
+        labels[i] = ("binary", name[dot:] if 0 < dot < len(name) - 1 else "no extension")
+
+
 def compress(text: str, ctx: Context) -> Plan | None:
     source = clean(text)
     lines = source.split("\n")
@@ -525,6 +551,7 @@ def compress(text: str, ctx: Context) -> Plan | None:
         else:
             entries = _parse_prefixed(lines, meta, mode == "numbered")
         labels, visible = _cap_hits(lines, entries)
+    _fold_binary(lines, labels)
     keep = {i for i in range(len(lines)) if i not in labels}
     plan_source = source if source != text else None
     if not labels:
