@@ -26,9 +26,11 @@ from trimline.compressors.code.nodes import (
 
 BIG_ANONYMOUS = 150  # an anonymous function this long is a wrapper: look inside
 MAX_DEPTH = 64  # nesting deeper than this is kept as it is (and the stack stays small)
-# Characters of source. Tree-sitter parses megabytes in milliseconds; the walk in Python
-# costs some 150 ms per MB. Past this, definition lines are found by regex instead.
-MAX_SOURCE = 4_000_000
+# Characters of source. Tree-sitter parses a megabyte in some 300 ms here; with the walk and
+# the budget a read costs about 1.3 ms per KB (a 234 KB file: 300 ms on a busy 2-core box),
+# so past this size, to stay inside the proxy's 1 s budget for a block, definition lines are
+# found by regex instead (some 0.8 ms per KB): the outline still names every definition.
+MAX_SOURCE = 600_000
 MAX_AVERAGE_LINE = 300  # characters; longer lines on average mean minified or generated text
 _CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _CLOSER = re.compile(r"[\s})\];,]*(?:end\b[\s;,)]*)?")

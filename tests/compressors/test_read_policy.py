@@ -261,3 +261,20 @@ def test_cli_compress_takes_the_task(flag: bool, tmp_path: Path) -> None:
     out = done.stdout.decode().split("\n")
     assert all(line in out for line in body) is flag
     assert b"trimline show" not in done.stdout
+
+
+def test_past_the_parse_limit_a_regex_outline_keeps_every_definition(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from trimline.compressors.code import outline
+
+    text, ctx, facts = load("code", "py_pyparsing_core_cat")
+    monkeypatch.setattr(outline, "MAX_SOURCE", 1_000)
+    result = compress(text, ctx)
+    assert result.kind == "code"
+    assert not [f for f in facts if f not in result.text]
+    assert ordered_subset(text, result.text)
+    assert result.tokens_after < 0.5 * result.tokens_before
+    assert all(
+        "elided: code after " in m or "between definitions" in m for m in markers(result.text)
+    )
