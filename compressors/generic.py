@@ -75,6 +75,11 @@ _SHAPELESS = b"0123456789abcdef"
 _NUMBERS = re.compile(r"\b(?=[0-9a-f]*\d)[0-9a-f]{7,64}\b|\d+")
 
 
+# A location (``src/app.py:722:13``, ``line 88``): its numbers are what the line says, so a
+# line that holds one is never folded as a repeat of its neighbour.
+_WHERE = re.compile(r"[\w./\\-]\.\w{1,8}[:(]\d+|\bline \d+|:\d+:\d+")
+
+
 def _shape(line: str) -> str:
     return _NUMBERS.sub("#", line)
 
@@ -133,7 +138,7 @@ def compress(text: str, ctx: Context) -> Plan | None:
             reason[i], said[i] = "long", f"a line of {len(line):,} characters"
             prev = -1
             continue
-        if prev >= 0 and keys[i] == keys[prev]:
+        if prev >= 0 and keys[i] == keys[prev] and _WHERE.search(line) is None:
             if prev_shape is None:
                 prev_shape = _shape(lines[prev])
             if _shape(line) == prev_shape:
