@@ -40,3 +40,10 @@ def test_binary_notices_fold_with_true_counts() -> None:
         for ext, c in exts.items():
             assert sum(g.split(":", 2)[1].strip().endswith(ext) for g in gone) == c
     assert "2>&1 2>&1" not in result.text
+
+
+def test_lines_that_differ_in_their_locations_are_not_repeats() -> None:
+    text, ctx, facts = load("ruff_concise_click_head")
+    result = compress(text, ctx)
+    assert not [f for f in facts if f not in result.text]
+    assert "repeats of the line above" not in result.text
