@@ -40,6 +40,7 @@ from trimline.addons.routing.step import Router
 from trimline.addons.streams import decode_body, decoder
 from trimline.addons.upstream_errors import UpstreamErrors
 from trimline.addons.upstream_errors import counts as upstream_counts
+from trimline.addons.task import task_text
 from trimline.compressors import DEFAULT_THRESHOLD, Context, Result, compress
 from trimline.compressors.base import block_id
 from trimline.compressors.registry import EXACT_CHARS
@@ -452,8 +453,9 @@ class Trimline:
         threshold = ctx.options.trimline_threshold
         keep_originals = ctx.options.trimline_store_originals
         changed = False
+        task = task_text(body)  # what large reads keep whole (not part of a decision's key)
         for block in provider.tool_blocks(body):
-            context = Context(block.tool, block.tool_input, block.is_error, keep_originals)
+            context = Context(block.tool, block.tool_input, block.is_error, keep_originals, task)
             t0 = time.perf_counter()
             key = decision_key(context, block.text)
             result = self.decisions.get(key)

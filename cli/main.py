@@ -72,7 +72,8 @@ def cmd_compress(args: argparse.Namespace) -> int:
         tool_input["command"] = args.command
     if args.file_path:
         tool_input["file_path"] = args.file_path
-    result = compress(text, Context(args.tool, tool_input, args.is_error), args.threshold)
+    ctx = Context(args.tool, tool_input, args.is_error, task=args.task)
+    result = compress(text, ctx, args.threshold)
     if args.json:
         # Exact counts: the compressor decided on estimates for large blocks.
         before = count_tokens(text)
@@ -357,6 +358,12 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--command", help="the shell command (for Bash-like tools)")
     c.add_argument("--file-path", help="the file read (for Read)")
     c.add_argument("--is-error", action="store_true", help="the tool reported an error")
+    c.add_argument(
+        "--task",
+        default="",
+        help="what the session is about (the user's request, the agent's last words): a large "
+        "read keeps whole the definitions it names, as the proxy does with the request's text",
+    )
     c.add_argument("--threshold", type=int, default=DEFAULT_THRESHOLD)
     c.add_argument("--json", action="store_true", help="print one JSON object")
     c.set_defaults(func=cmd_compress)

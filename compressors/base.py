@@ -10,13 +10,15 @@ of the input by construction: kept lines are byte-exact, in order.
 from __future__ import annotations
 
 import hashlib
+import re
 import shlex
 from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from trimline.compressors.shellcmd import contains_credential
+from trimline.compressors.shellcmd import contains_credential, first_program, read_only
+from trimline.compressors.tokens import count_tokens
 
 MARKER_PREFIX = "[trimline]"
 
@@ -28,9 +30,15 @@ class Context:
     tool: str = ""
     tool_input: dict[str, Any] = field(default_factory=dict)
     is_error: bool = False
-    # True when the proxy keeps the original (``trimline serve --store-originals``), so
-    # markers may point at ``trimline show``; otherwise they say how the tool gets it back.
-    keeps_original: bool = True
+    # True only when the proxy keeps the original (``trimline serve --store-originals``):
+    # then markers may point at ``trimline show``. Otherwise (the default, and always in
+    # ``trimline compress``) they name only the tool's own way back: a re-read or a re-run.
+    keeps_original: bool = False
+    # What the session is about, as the agent's request shows it: the user's last message,
+    # the agent's last words, the command or search that led here. A large read keeps whole
+    # the definitions this text names. Not part of a decision's key: the first decision for
+    # a block is replayed on later turns, whatever they say.
+    task: str = ""
 
     @property
     def command(self) -> str:
@@ -123,20 +131,43 @@ def show_command(ident: str, first: int, last: int) -> str:
 
 # Longer commands do not fit a one-line marker; the agent has them in its tool call anyway.
 MAX_RERUN = 160
+_PRELUDE = re.compile(
+    r"Exit code \d+$|Chunk ID:|Wall time:|Process exited with code|Original token"
+)
 
 
-def rerun_hint(ctx: Context) -> str:
-    """How to get dropped lines back when the proxy keeps no original: run the tool again."""
-    command = ctx.command
-    # A command with a credential in it is not copied: the marker is sent and stored.
-    if (
-        command
-        and "\n" not in command
-        and len(command) <= MAX_RERUN
-        and not contains_credential(command)
-    ):
+def output_start(lines: list[str]) -> int:
+    """Index of the first line the command printed: after Claude Code's ``Exit code N``
+    line or Codex's exec header (``Chunk ID: ...`` up to ``Output:``)."""
+    if not lines or _PRELUDE.match(lines[0]) is None:
+        return 0
+    if lines[0].startswith("Exit code"):
+        return 1
+    return next((i + 1 for i, line in enumerate(lines[:12]) if line == "Output:"), 0)
+
+
+def rerun_hint(ctx: Context, first: int = 0, last: int = 0) -> str:
+    """How to get lines first..last (1-based lines of the command's own output) back when
+    the proxy keeps no original: re-run the command narrowed to them, when that is cheap
+    and safe (it only reads); otherwise say plainly that there is no cheap way back."""
+    command = ctx.command.strip()
+    if not command:
+        return "re-run the tool call to see them"
+    if not read_only(command):
+        name, args = first_program(command) or ("", [])
+        if name.startswith("python") and args[:1] == ["-m"] and len(args) > 1:
+            name = args[1]  # python -m pytest: the module is what runs
+        return f"not kept: re-running {(name or 'the command')[:40]} is not cheap or safe"
+    if contains_credential(command):  # a marker is sent and stored: never copy a secret
+        return "re-run your command to see them"
+    if "\n" in command or len(command) > MAX_RERUN:
+        return "re-run the command to see them"
+    if first <= 0:
         return f"re-run: {command}"
-    return "re-run the tool call to see them"
+    bare = command.removesuffix("2>&1").rstrip()  # stderr is already merged: once is enough
+    piped = any(c in bare for c in "|;&")
+    body = f"({bare})" if piped else bare
+    return f"re-run: {body} 2>&1 | sed -n '{first},{last}p'"
 
 
 def _carries_credential(ctx: Context) -> bool:
@@ -149,10 +180,10 @@ def _generic_hint(first: int, last: int) -> str:
 
 
 def marker(first: int, last: int, what: str, hint: str) -> str:
-    n = last - first + 1
-    noun = "line" if n == 1 else "lines"
-    span = f"line {first}" if n == 1 else f"lines {first}-{last}"
-    head = f"{MARKER_PREFIX} {n} {noun} elided ({span}: {what})"
+    # The range says how many lines went: no count beside it (every token of a marker is
+    # paid on every later turn).
+    span = f"line {first}" if first == last else f"lines {first}-{last}"
+    head = f"{MARKER_PREFIX} {span} elided: {what}"
     return f"{head} — {hint}" if hint else head
 
 
@@ -200,36 +231,73 @@ def fold_runs(
     return notes
 
 
+def _what(notes: dict[int, str], noted: list[int], i: int, j: int) -> str:
+    """The note of a run: the one note inside it or, when the run swallowed spans with
+    different notes, each of them (every note is true of a part of the run)."""
+    k = bisect_left(noted, i)
+    found: list[str] = []
+    while k < len(noted) and noted[k] <= j:
+        note = notes[noted[k]]
+        if note not in found:
+            found.append(note)
+        k += 1
+    if not found:
+        return "output"
+    if len(found) == 1:
+        return found[0]
+    return "; ".join(found[:2]) + (f"; {len(found) - 2} more kinds" if len(found) > 2 else "")
+
+
+def _cheaper(line: str, lines: list[str], i: int, end: int) -> bool:
+    """Does the marker cost fewer tokens than the lines it would replace?"""
+    size = _size(lines, i, end)
+    if size > 6 * len(line):
+        return True  # clearly: a token is at most some 6 characters of either
+    return count_tokens(line) < count_tokens("\n".join(lines[i:end]) + "\n")
+
+
 def render(text: str, plan: Plan, ctx: Context) -> tuple[str, tuple[Elision, ...]]:
     """Kept lines verbatim, each dropped run replaced by one marker line.
 
-    Every marker says how to get its lines back: the tool's own way (a re-read of a
-    line range, a re-run) and, when the proxy keeps originals, the command that
-    prints them from the original kept under ``block_id(text)``.
+    The first marker says how to get the lines back: the tool's own way (a re-read of a
+    line range; a re-run narrowed to the range when the command only reads) and, when the
+    proxy keeps originals, the command that prints them from the original kept under
+    ``block_id(text)``. Later markers of a read or re-run give their range only, which the
+    first one's recipe takes. A marker that would cost as many tokens as its lines is not
+    written: the lines stay.
     """
     ident = block_id(text)
     lines = (plan.source if plan.source is not None else text).split("\n")
     # A trailing newline yields an empty last "line"; never elide it on its own.
     if lines and lines[-1] == "":
         plan.keep.add(len(lines) - 1)
-    out: list[str] = []
-    elided: list[Elision] = []
-    noted = sorted(plan.notes)
     notes, number, tool_hint = plan.notes, plan.number, plan.hint
     if tool_hint is not None and _carries_credential(ctx):
         tool_hint = _generic_hint  # a tool call's hint quotes its input: not this one
+    base = 0
+    if number is None:
+        # A command's output is numbered as the command printed it (what ``sed -n`` counts
+        # on a re-run): a header the agent's harness put first stays, and does not count.
+        base = output_start(lines)
+        plan.keep.update(range(base))
+    out: list[str] = []
+    elided: list[Elision] = []
+    noted = sorted(notes)
     at = 0  # lines before this index are in out, as lines or markers
     for i, end in _runs(plan.keep, len(lines)):
         out.extend(lines[at:i])
         at = end
         j = end - 1
-        first, last = (number(i), number(j)) if number else (i + 1, j + 1)
-        # A run may swallow several noted spans: the first note inside it speaks for it.
-        k = bisect_left(noted, i)
-        what = notes[noted[k]] if k < len(noted) and noted[k] <= j else "output"
+        first, last = (number(i), number(j)) if number else (i + 1 - base, j + 1 - base)
+        what = _what(notes, noted, i, j)
         show = show_command(ident, i + 1, end) if ctx.keeps_original else ""
         if tool_hint is None:
-            hint = f"run: {show}" if show else rerun_hint(ctx)
+            if show:
+                hint = f"run: {show}"
+            elif not elided:
+                hint = rerun_hint(ctx, first, last)
+            else:
+                hint = ""
         elif not elided:
             hint = f"{tool_hint(i, j)}, or run: {show}" if show else tool_hint(i, j)
         elif plan.ranges_suffice:
@@ -239,11 +307,10 @@ def render(text: str, plan: Plan, ctx: Context) -> tuple[str, tuple[Elision, ...
         else:
             hint = tool_hint(i, j)
         line = marker(first, last, what, hint)
-        # The marker must cost less than what it replaces (each line is at least its newline).
-        if end - i <= len(line) and len(line) >= _size(lines, i, end) - 1:
-            out.extend(lines[i:end])
-        else:
+        if _cheaper(line, lines, i, end):
             out.append(line)
             elided.append(Elision(first, last, what))
+        else:
+            out.extend(lines[i:end])
     out.extend(lines[at:])
     return "\n".join(out), tuple(elided)

@@ -7,8 +7,8 @@ import re
 from bisect import bisect_right
 from itertools import accumulate
 
-from trimline.compressors.base import Context, Plan
-from trimline.compressors.text import clean, mask, problem_lines
+from trimline.compressors.base import Context, Plan, _runs
+from trimline.compressors.text import clean, problem_lines
 
 KIND = "generic"
 HEAD = 60
@@ -68,8 +68,38 @@ def _located(lines: list[str], text: str) -> tuple[set[int], dict[int, str]]:
 
 
 # Bytes a line's shape ignores (digits and hex), deleted to compare lines cheaply: two
-# lines of one shape are equal without them, so only equal ones need ``mask``.
+# lines of one shape are equal without them, so only equal ones need ``_shape``.
 _SHAPELESS = b"0123456789abcdef"
+# What "numbers aside" sets aside: digit runs, and hex words that hold a digit (hashes,
+# addresses). A word of letters a-f alone ("facade") is text, and counts.
+_NUMBERS = re.compile(r"\b(?=[0-9a-f]*\d)[0-9a-f]{7,64}\b|\d+")
+
+
+# A location (``src/app.py:722:13``, ``line 88``): its numbers are what the line says, so a
+# line that holds one is never folded as a repeat of its neighbour.
+_WHERE = re.compile(r"[\w./\\-]\.\w{1,8}[:(]\d+|\bline \d+|:\d+:\d+")
+
+
+def _shape(line: str) -> str:
+    return _NUMBERS.sub("#", line)
+
+
+REPEATS = "repeats of the line above, numbers aside"
+
+
+def _describe(reasons: list[str], notes: list[str]) -> str:
+    """A run's note: what its lines are. A run of several kinds is described by its main
+    kind and counts the rest ("... and 2 more lines"). Every word true."""
+    main = max(("later", "middle", "repeat", "long", "blank"), key=reasons.count)
+    own = [t for r, t in zip(reasons, notes, strict=True) if r == main and t]
+    if main == "repeat":
+        desc = REPEATS if len(set(reasons)) == 1 else "repeated lines (numbers aside)"
+    elif main in ("later", "long"):
+        desc = own[0] if len(set(own)) == 1 else f"{len(own)} lines of later snippets"
+    else:
+        desc = {"blank": "blank lines", "middle": "middle of a long output"}[main]
+    rest = len(reasons) - reasons.count(main)
+    return f"{desc} and {rest} more line{'s' * (rest != 1)}" if rest else desc
 
 
 def compress(text: str, ctx: Context) -> Plan | None:
@@ -77,7 +107,9 @@ def compress(text: str, ctx: Context) -> Plan | None:
     lines = source.split("\n")
     keys = source.encode("utf-8", "surrogatepass").translate(None, _SHAPELESS).split(b"\n")
     keep: set[int] = set()
-    notes: dict[int, str] = {}
+    # Why each dropped line goes: "blank", "repeat", "later", "long", "middle".
+    reason: dict[int, str] = {}
+    said: dict[int, str] = {}
     problems = {i for i in problem_lines(lines) if len(lines[i]) <= LONG_LINE}
     heads, later = _located(lines, source)
     problems |= {i for i in heads if len(lines[i]) <= LONG_LINE}
@@ -90,7 +122,7 @@ def compress(text: str, ctx: Context) -> Plan | None:
             if blanks <= BLANK_RUN:
                 keep.add(i)
             else:
-                notes.setdefault(i, "blank lines")
+                reason[i] = "blank"
             prev = -1
             continue
         blanks = 0
@@ -99,31 +131,37 @@ def compress(text: str, ctx: Context) -> Plan | None:
             prev = -1
             continue
         if i in later:
-            notes.setdefault(i, later[i])
+            reason[i], said[i] = "later", later[i]
             prev = -1
             continue
         if len(line) > LONG_LINE:
-            notes[i] = f"a line of {len(line):,} characters"
+            reason[i], said[i] = "long", f"a line of {len(line):,} characters"
             prev = -1
             continue
-        if prev >= 0 and keys[i] == keys[prev]:
+        if prev >= 0 and keys[i] == keys[prev] and _WHERE.search(line) is None:
             if prev_shape is None:
-                prev_shape = mask(lines[prev])
-            shape = mask(line)
-            if shape == prev_shape:
-                notes.setdefault(i, "repeats of the line above, numbers aside")
+                prev_shape = _shape(lines[prev])
+            if _shape(line) == prev_shape:
+                reason[i] = "repeat"  # the same line as ``prev`` (kept), numbers aside
                 continue
-            prev_shape = shape
-        else:
-            prev_shape = None
+        prev_shape = None
         prev = i
         keep.add(i)
     if len(keep) > HEAD + TAIL:
         ordered = sorted(keep)
         middle = [i for i in ordered[HEAD:-TAIL] if i not in problems]
-        if middle:
-            keep.difference_update(middle)
-            notes[middle[0]] = "middle of a long output"
+        keep.difference_update(middle)
+        reason.update(dict.fromkeys(middle, "middle"))
     if len(keep) == len(lines):
         return None
+    # One note per dropped run, describing all of its lines (a run that mixes kinds says
+    # how many of each: "repeats of the line above" is only said of a run of repeats,
+    # right below the line they repeat).
+    notes: dict[int, str] = {}
+    for first, end in _runs(keep, len(lines)):
+        kinds = [reason.get(k, "blank") for k in range(first, end)]
+        note = _describe(kinds, [said.get(k, "") for k in range(first, end)])
+        if note == REPEATS and (first == 0 or first - 1 not in keep):
+            note = f"{end - first} repeated lines (numbers aside)"
+        notes[first] = note
     return Plan(KIND, keep, notes, source=source)

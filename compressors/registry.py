@@ -89,7 +89,10 @@ def _rest_problems(text: str, h: int, rest: list[str], cleaned: bool) -> set[int
     return found
 
 
-_OWN_MARKER = re.compile(r"^\[trimline\] \d+ lines? elided \(", re.MULTILINE)
+# Today's markers, and those of earlier versions ("N lines elided (lines A-B: ...)").
+_OWN_MARKER = re.compile(
+    r"^\[trimline\] (?:lines? \d+(?:-\d+)? elided: |\d+ lines? elided \()", re.MULTILINE
+)
 
 
 def already_compressed(text: str) -> bool:

@@ -114,3 +114,105 @@ def contains_credential(command: str) -> bool:
         return contains_secret(command, shell=True)
     except Exception:  # a detector failing must not put a secret in a marker
         return True
+# Programs that only read: running them again is cheap and changes nothing. A pipeline is
+# safe to re-run when every stage is one of these and nothing is written to a file.
+_READ_ONLY = frozenset(
+    {
+        "ls", "tree", "du", "df", "find", "fd", "fdfind", "cat", "nl", "bat", "batcat", "head",
+        "tail", "less", "more", "grep", "egrep", "fgrep", "rg", "ag", "ack", "wc", "sort", "uniq",
+        "cut", "tr", "awk", "sed", "jq", "yq", "file", "stat", "echo", "printf", "pwd", "which",
+        "whereis", "type", "diff", "cmp", "comm", "column", "basename", "dirname", "realpath",
+        "readlink", "xxd", "od", "hexdump", "strings", "tac", "rev", "fold", "fmt", "paste",
+        "join", "expand", "env", "printenv", "uname", "date", "id", "whoami", "hostname", "ps",
+        "exa", "eza", "lsd", "dir", "vdir", "git", "true", "cd", "xargs", "open", "search_dir",
+        "search_file", "find_file", "goto", "scroll_up", "scroll_down",
+    }
+)  # fmt: skip
+_GIT_READ_ONLY = frozenset(
+    {
+        "log", "show", "diff", "status", "blame", "grep", "ls-files", "ls-tree", "rev-parse",
+        "describe", "shortlog", "branch", "tag", "remote", "cat-file", "reflog", "whatchanged",
+        "rev-list", "name-rev", "config",
+    }
+)  # fmt: skip
+# Arguments that make a read-only program write or run something else.
+_WRITING_ARGS = frozenset({"-i", "--in-place", "-delete", "-exec", "-execdir", "-ok", "-fprint"})
+_XARGS_OK = frozenset({"cat", "grep", "rg", "wc", "head", "tail", "ls", "stat", "file"})
+
+
+def read_only(command: str) -> bool:
+    """Is the command cheap and safe to run again (it only reads, writes no file)?"""
+    if not command or "\n" in command.strip() or "`" in command or "$(" in command:
+        return False
+    toks = [*words(command), ";"]
+    seg: list[str] = []
+    for k, tok in enumerate(toks):
+        if tok in (">&", "<", "<<<") or (
+            tok and tok[0].isdigit() and toks[k + 1 : k + 2] == [">&"]
+        ):
+            continue  # 2>&1 and input redirections write nothing
+        if ">" in tok:
+            # Redirection into a file writes; into /dev/null, or duplicating a stream, does not.
+            if toks[k + 1 : k + 2] != ["/dev/null"] and not (k and toks[k - 1] == ">&"):
+                return False
+            continue
+        if tok == "/dev/null" and k and ">" in toks[k - 1]:
+            continue
+        if k and toks[k - 1] == ">&":
+            continue  # the stream duplicated to
+        if tok and set(tok) <= _SEPARATOR:
+            if seg and not _reads_only(seg):
+                return False
+            seg = []
+        else:
+            seg.append(tok)
+    return True
+
+
+def _reads_only(seg: list[str]) -> bool:
+    i = 0
+    while i < len(seg) and _ASSIGNMENT.match(seg[i]):
+        i += 1
+    if i >= len(seg):
+        return True
+    name, args = seg[i].rsplit("/", 1)[-1], seg[i + 1 :]
+    if name == "timeout" and len(args) >= 2:
+        return _reads_only(args[1:])
+    if name not in _READ_ONLY or any(a in _WRITING_ARGS for a in args):
+        return False
+    if name == "sed" and any(a.startswith("-i") for a in args):
+        return False
+    if name == "git":
+        sub, rest = git_subcommand(args)
+        if sub not in _GIT_READ_ONLY:
+            return False
+        # branch/tag/remote/config write when given names or values; only listings are safe.
+        if sub in ("branch", "tag", "remote", "config"):
+            return all(a.startswith("-") and a not in ("-d", "-D", "-m", "-M") for a in rest) or (
+                sub == "config" and "--get" in rest
+            )
+    if name == "xargs":
+        prog = next((a for a in args if not a.startswith("-")), "")
+        return prog in _XARGS_OK
+    return not (name == "awk" and any("system(" in a or "print >" in a for a in args))
+
+
+_GLOB_SPLIT = re.compile(r"[/\\*?\[\]{},=]+")
+
+
+def targeted_dirs(command: str, tool_input: dict | None = None) -> frozenset[str]:
+    """Directory names the command (or the tool call) asks about by name: the components
+    of its path arguments and globs (``find node_modules``, ``ls dist/``, ``rg --files
+    -g '**/build/**'``). A listing never folds what it was asked for."""
+    names: set[str] = set()
+    found = first_program(command) if command else None
+    if found:
+        for arg in found[1]:
+            if arg.startswith("-") and "=" not in arg:
+                continue
+            names.update(p for p in _GLOB_SPLIT.split(arg) if p)
+    for key in ("path", "pattern", "glob", "directory", "dir_path", "file_path"):
+        value = (tool_input or {}).get(key)
+        if isinstance(value, str):
+            names.update(p for p in _GLOB_SPLIT.split(value) if p)
+    return frozenset(names)

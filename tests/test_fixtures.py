@@ -51,7 +51,12 @@ def test_large_outputs_meet_the_savings_floor() -> None:
 # (fixtures/scripts/spend.py) keep every failure, changed line and path:line, and bring the
 # logs, search and vcs aggregates down from 87%, 81% and 21% on the fixtures before them.
 FAMILY_FLOORS = {
-    "code": 0.70,
+    # Reads past the read policy's size; aimed windows (sed -n 'A,Bp') only lose whole bodies.
+    "code": 0.65,
+    # Listings the command asked for (find node_modules) stay whole; only the wider one folds.
+    "targeted": 0.25,
+    # Binary-file notices fold; a lint run's located lines all stay (none is a "repeat").
+    "repetitive": 0.40,
     "logs": 0.75,
     "search": 0.75,
     "listing": 0.80,

@@ -25,7 +25,7 @@ from __future__ import annotations
 from itertools import compress as compress_items
 
 from trimline.compressors import traces
-from trimline.compressors.base import MARKER_PREFIX, Context, Plan, rerun_hint
+from trimline.compressors.base import MARKER_PREFIX, Context, Plan
 from trimline.compressors.logs.build import _diagnostics
 from trimline.compressors.logs.cargo import _cargo_sections
 from trimline.compressors.logs.claims import claims, sniff
@@ -78,10 +78,10 @@ def compress(text: str, ctx: Context) -> Plan | None:
     # Frames in the project's code survive whatever section they were found in (a program
     # run by cargo or npm that crashed, rather than a test that failed).
     kept |= traces.project_frames(lg.probe)
-    # The first marker says how to get lines back; later ones, whose ranges say which lines,
-    # stay short: a failing run has a marker per failure, and they add up.
-    hint = rerun_hint(ctx)
-    return Plan(KIND, kept, notes, source=source, hint=lambda i, j: hint, ranges_suffice=True)
+    # The renderer's way back for commands: the first marker says how to re-run narrowed to
+    # its lines (or that re-running is not cheap or safe); later ones, whose ranges say which
+    # lines, stay short: a failing run has a marker per failure, and they add up.
+    return Plan(KIND, kept, notes, source=source)
 
 
 MARGIN = 1.2  # a run folds when its lines cost this much more than its marker

@@ -21,7 +21,7 @@ One module per part: see README.md in this folder.
 
 from __future__ import annotations
 
-from trimline.compressors.base import Context, Plan, fold_runs, rerun_hint
+from trimline.compressors.base import Context, Plan, fold_runs
 from trimline.compressors.search.claims import claims
 from trimline.compressors.search.describe import _summary, _tool_hint
 from trimline.compressors.search.hits import _cap_hits, _parse_heading, _parse_prefixed
@@ -36,8 +36,9 @@ from trimline.compressors.search.model import (
     NOISE_MIN,
     SNIFF_LINES,
 )
-from trimline.compressors.search.paths import _fold_paths, _noise_prefix
+from trimline.compressors.search.paths import _fold_binary, _fold_paths, _noise_prefix
 from trimline.compressors.search.shapes import _detect, _is_meta, _pathish
+from trimline.compressors.shellcmd import targeted_dirs
 from trimline.compressors.text import clean
 
 KIND = "search"
@@ -91,7 +92,9 @@ def compress(text: str, ctx: Context) -> Plan | None:
         return None
     visible: set[str | None] = set()
     if mode in ("count", "paths"):
-        labels = _fold_paths(lines, meta, mode == "count")
+        # find node_modules: the listing the command asked for is never folded.
+        spare = targeted_dirs(ctx.command, ctx.tool_input)
+        labels = _fold_paths(lines, meta, mode == "count", spare)
     else:
         if mode == "heading":
             default = ctx.tool_input.get("path")
@@ -99,6 +102,7 @@ def compress(text: str, ctx: Context) -> Plan | None:
         else:
             entries = _parse_prefixed(lines, meta, mode == "numbered")
         labels, visible = _cap_hits(lines, entries)
+    _fold_binary(lines, labels)
     keep = {i for i in range(len(lines)) if i not in labels}
     plan_source = source if source != text else None
     if not labels:
@@ -111,15 +115,7 @@ def compress(text: str, ctx: Context) -> Plan | None:
         thrifty=False,
     )
     if ctx.command:
-        # A shell search: the first marker says how to get lines back; the later ones
-        # already say where every folded hit is, and stay short.
-        again = rerun_hint(ctx)
-        return Plan(
-            KIND,
-            keep,
-            notes,
-            hint=lambda i, j: again,
-            source=plan_source,
-            ranges_suffice=True,
-        )
+        # A shell search: the first marker says how to re-run it narrowed to its lines (the
+        # renderer's way back for commands); the later ones already say where every hit is.
+        return Plan(KIND, keep, notes, source=plan_source)
     return Plan(KIND, keep, notes, hint=_tool_hint(ctx, labels, mode), source=plan_source)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Callable
 
 from trimline.compressors.base import Context
@@ -19,12 +20,15 @@ def _summary(items: list[tuple | None], visible: set[str | None]) -> str:
     files: dict[str | None, list[int]] = {}  # path -> [hits, other lines, long lines, max len]
     numbers: dict[str | None, list[int]] = {}  # path -> line numbers of its folded hits
     noise: dict[str, int] = {}
+    binary: Counter[str] = Counter()
     zeros = 0
     for label in items:
         if label is None:
             continue
         kind = label[0]
-        if kind == "noise":
+        if kind == "binary":
+            binary[label[1]] += 1
+        elif kind == "noise":
             noise[label[1]] = noise.get(label[1], 0) + 1
         elif kind == "zero":
             zeros += 1
@@ -41,6 +45,12 @@ def _summary(items: list[tuple | None], visible: set[str | None]) -> str:
                 if kind == "hit":
                     numbers.setdefault(label[1], []).append(label[2])
     parts: list[str] = []
+    if binary:
+        n = sum(binary.values())
+        kinds = ", ".join(f"{c} {ext}" for ext, c in binary.most_common(3))
+        more = f", {n - sum(c for _, c in binary.most_common(3))} other" if len(binary) > 3 else ""
+        files_match = "binary file matches" if n == 1 else "binary files match"
+        parts.append(f"{n} more {files_match} ({kinds}{more})")
     for path, (hits, others, longs, widest) in files.items():
         where = f" in {path}" if path else ""
         more = "more " if path in visible else ""

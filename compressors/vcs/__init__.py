@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 
-from trimline.compressors.base import MARKER_PREFIX, Context, Plan, fold_runs, rerun_hint
+from trimline.compressors.base import MARKER_PREFIX, Context, Plan, fold_runs
 from trimline.compressors.text import clean
 from trimline.compressors.vcs.claims import _sample, _subcommand, claims, sniff
 from trimline.compressors.vcs.describe import _summary
@@ -83,10 +83,9 @@ def compress(text: str, ctx: Context) -> Plan | None:
             keep.update(range(first, end))
     if len(keep) == len(lines):
         return Plan(KIND, keep, source=plan_source)
-    # The first marker says how to get lines back; the later ones, one per stretch of
-    # context, only which lines they stand for: a diff has many, and they add up.
-    hint = rerun_hint(ctx)
-    return Plan(KIND, keep, notes, source=plan_source, hint=lambda i, j: hint, ranges_suffice=True)
+    # The renderer's way back for commands: the first marker says how to re-run narrowed to
+    # its lines; the later ones, one per stretch of context, only which lines they stand for.
+    return Plan(KIND, keep, notes, source=plan_source)
 
 
 _SIMPLE_GIT = re.compile(r"git (?:diff|show|log)(?: [\w@^~./:=-]+)*")

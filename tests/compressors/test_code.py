@@ -15,6 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from trimline.compressors import Context, code, compress
 from trimline.compressors.base import MARKER_PREFIX, render
+from trimline.compressors.code import read as read_module
+from trimline.compressors.code.files import shown_file
 from trimline.compressors.registry import pick
 from trimline.compressors.tokens import count_tokens
 
@@ -25,9 +27,16 @@ NAMES = names("code")
 load = partial(load_fixture, "code")
 NUMBERED = re.compile(r" *(\d+)(?:\t|→)")
 READ_MARKER = re.compile(
-    r"\[trimline\] (\d+) lines? elided \(lines? (\d+)(?:-(\d+))?: ([^)]*)\)"
-    r"(?: — Read offset=(\d+) limit=(\d+), or run: trimline show \w+ --lines \d+-\d+)?"
+    r"\[trimline\] ()lines? (\d+)(?:-(\d+))? elided: (.*?)"
+    r"(?: — Read offset=(\d+) limit=(\d+)(?:, or run: trimline show \w+ --lines \d+-\d+)?)?"
 )
+
+
+@pytest.fixture(autouse=True)
+def outline_every_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about outlines, on sources of every size: the read policy, which
+    keeps small and medium reads whole, is tested in test_read_policy.py."""
+    monkeypatch.setattr(read_module, "KEEP_WHOLE_TOKENS", 0)
 
 
 def read_output(source: str, first: int = 1, count: int | None = None) -> str:
@@ -147,7 +156,20 @@ def test_does_not_claim_other_tools(tool: str) -> None:
 
 @pytest.mark.parametrize(
     "command",
-    ["cat a.py", "cat -n src/app.ts", "nl -ba README.md", "cat dist/app.min.js", "cat Cargo.lock"],
+    [
+        "cat a.py",
+        "cat -n src/app.ts",
+        "nl -ba README.md",
+        "cat dist/app.min.js",
+        "cat Cargo.lock",
+        # Parts of one file: the line numbers are known (issue 16, class 4).
+        "cat a.py | head -50",
+        "sed -n '120,260p' src/a.py",
+        "nl -ba src/a.py | sed -n '1,200p'",
+        "cd /repo && cat -n src/a.py",
+        "bash -lc 'nl -ba src/a.py'",
+        "open src/a.py 120",
+    ],
 )
 def test_claims_a_shell_printing_one_known_file(command: str) -> None:
     assert code.claims(Context("Bash", {"command": command}))
@@ -160,7 +182,7 @@ def test_claims_a_shell_printing_one_known_file(command: str) -> None:
         "cat build.log",
         "cat data.json",
         "cat config.yaml",
-        "cat a.py | head -50",
+        "cat a.py | grep x",
         "cat a.py b.py",
         "cat $(ls *.py)",
         "cat a.py && pytest",
@@ -215,7 +237,8 @@ def test_fixture_keeps_every_line_that_is_not_a_file_line(name: str) -> None:
     text, ctx, _ = load(name)
     result = compress(text, ctx)
     # Lines that are not numbered file lines (headers, reminders) are all kept.
-    plain = [line for line in text.split("\n") if line and not NUMBERED.match(line)]
+    numbered = any(NUMBERED.match(line) for line in text.split("\n")[:50])
+    plain = [line for line in text.split("\n") if numbered and line and not NUMBERED.match(line)]
     out_lines = set(result.text.split("\n"))
     assert all(line in out_lines for line in plain)
 
@@ -226,17 +249,32 @@ def test_fixture_markers_name_file_lines_that_read_them_back(name: str) -> None:
     result = compress(text, ctx)
     original = numbered_lines(text)
     shown = numbered_lines(result.text)
+    if not original:  # a plain print of the file (cat, sed -n 'A,Bp'): numbered from A
+        start = shown_file(ctx.command)[1] or 1
+        original = dict(enumerate(text.split("\n"), start))
+        kept = [line for line in result.text.split("\n") if not line.startswith("[trimline]")]
+        # Lines are unique enough here: each kept line stands for its first unseen match.
+        by_text: dict[str, list[int]] = {}
+        for n, line in original.items():
+            by_text.setdefault(line, []).append(n)
+        shown = {}
+        pos = start
+        for line in kept:
+            n = next(k for k in by_text[line] if k >= pos)
+            shown[n] = line
+            pos = n + 1
     for line in markers(result.text):
         assert "\n" not in line
         if ctx.tool == "Read":
             m = READ_MARKER.fullmatch(line)
             assert m, line
-            count, first, last = int(m.group(1)), int(m.group(2)), int(m.group(3) or m.group(2))
+            first, last = int(m.group(2)), int(m.group(3) or m.group(2))
+            count = last - first + 1
             if m.group(5):  # only the first marker spells out the Read
                 assert (int(m.group(5)), int(m.group(6))) == (first, count)
-        elif ctx.tool == "Bash":
+        elif ctx.tool in ("Bash", "exec_command"):
             m = re.search(
-                r"lines? (\d+)(?:-(\d+))?: .*?\)(?: — sed -n '(\d+),(\d+)p' (\S+), or run.*)?$",
+                r"lines? (\d+)(?:-(\d+))? elided: .*?(?: — sed -n '(\d+),(\d+)p' (\S+))?$",
                 line,
             )
             assert m, line
@@ -244,9 +282,11 @@ def test_fixture_markers_name_file_lines_that_read_them_back(name: str) -> None:
             count = last - first + 1
             if m.group(3):  # only the first marker spells out the command
                 assert (int(m.group(3)), int(m.group(4))) == (first, last)
-                assert m.group(5) == ctx.command.split()[-1]
+                assert m.group(5) == shown_file(ctx.command)[0]
         else:
-            m = re.search(r"lines (\d+)-(\d+): .*?\)(?: — .*view_range=\[(\d+), (\d+)\].*)?$", line)
+            m = re.search(
+                r"lines (\d+)-(\d+) elided: .*?(?: — .*view_range=\[(\d+), (\d+)\].*)?$", line
+            )
             assert m, line
             first, last = int(m.group(1)), int(m.group(2))
             count = last - first + 1
@@ -306,7 +346,7 @@ def test_python_outline() -> None:
         assert head in kept, head
     body = [m for m in markers(out) if "body of parse_args" in m]
     assert len(body) == 1
-    assert body[0].startswith("[trimline] 44 lines elided (lines 45-88: body of parse_args)")
+    assert body[0].startswith("[trimline] lines 45-88 elided: body of parse_args")
     assert any("value of RATES" in m for m in markers(out))
     assert any("body of checkout" in m for m in markers(out))
 
@@ -319,8 +359,7 @@ def test_marker_numbers_follow_the_file_in_a_window() -> None:
     body = [m for m in markers(out) if "body of parse_args" in m]
     assert len(body) == 1
     assert body[0].startswith(
-        "[trimline] 44 lines elided (lines 1045-1088: body of parse_args) — "
-        "Read offset=1045 limit=44"
+        "[trimline] lines 1045-1088 elided: body of parse_args — Read offset=1045 limit=44"
     )
     # An aimed read keeps everything but function bodies: the long constant stays.
     assert not any("value of" in m for m in markers(out))
@@ -347,7 +386,7 @@ def test_old_format_and_reminders_are_kept() -> None:
         "\n\n<system-reminder>\nConsider whether it is malware.\n</system-reminder>\n"
     )
     assert "    43→def parse_args(items, discount):" in out
-    assert any("(lines 45-88: body of parse_args)" in m for m in markers(out))
+    assert any("lines 45-88 elided: body of parse_args" in m for m in markers(out))
 
 
 def test_crlf_lines_stay_byte_exact() -> None:
@@ -362,9 +401,9 @@ def test_cat_n_in_bash_gets_sed_hints() -> None:
     text = "\n".join(f"{i:>6}\t{line}" for i, line in enumerate(PY_SOURCE.split("\n"), 1))
     out = run(text, Context("Bash", {"command": "cat -n src/cli.py"}))
     said = markers(out)
-    assert any("(lines 45-88: body of parse_args)" in m for m in said)
-    first = re.search(r"lines (\d+)-(\d+):", said[0])
-    assert f"— sed -n '{first[1]},{first[2]}p' src/cli.py, or run: trimline show" in said[0]
+    assert any("lines 45-88 elided: body of parse_args" in m for m in said)
+    first = re.search(r"lines (\d+)-(\d+) elided", said[0])
+    assert f"— sed -n '{first[1]},{first[2]}p' src/cli.py" in said[0]
 
 
 def test_unknown_languages_and_errors_fall_back() -> None:
@@ -456,7 +495,7 @@ def test_each_language_elides_a_long_body(path: str) -> None:
     source, name = LANGUAGES[path]
     text = read_output(source)
     out = run(text, read(path))
-    found = [m for m in markers(out) if f"body of {name})" in m]
+    found = [m for m in markers(out) if f"elided: body of {name} " in m + " "]
     assert len(found) == 1, out
     assert ordered_subset(text, out)
     sig = next(line for line in text.split("\n") if name.split("::")[-1] in line)
@@ -612,7 +651,7 @@ def test_markdown_keeps_headings_leads_and_fences_out_of_headings() -> None:
     ):
         assert line in kept, line
     said = markers(out)
-    assert any("(lines 3-24: front matter)" in m for m in said), said
+    assert any("lines 3-24 elided: front matter" in m for m in said), said
     install = [m for m in said if "body of section Install, 1 code block" in m]
     assert len(install) == 1
     assert READ_MARKER.fullmatch(install[0])
@@ -683,7 +722,7 @@ def test_minified_javascript_becomes_one_note() -> None:
     result = compress(text, read("dist/app.min.js"))
     assert result.text.split("\n")[0] == "1\t/*! app v1.2.3 | MIT */"
     (line,) = markers(result.text)
-    assert "(line 2: minified JavaScript, 1 line of 99,000 characters)" in line
+    assert "line 2 elided: minified JavaScript, 1 line of 99,000 characters" in line
     assert READ_MARKER.fullmatch(line).group(5, 6) == ("2", "1")
     assert count_tokens(result.text) < 100
 
@@ -715,7 +754,7 @@ def test_cat_of_a_minified_file_gets_sed_hints() -> None:
         result = compress(text, ctx)
         assert result.kind == "code"
         (line,) = markers(result.text)
-        assert "— sed -n '2,2p' dist/app.min.js, or run:" in line
+        assert line.endswith("— sed -n '2,2p' dist/app.min.js")
 
 
 def _lockfile(name: str, n: int) -> str:
@@ -827,10 +866,10 @@ def test_aimed_reads_of_documents_and_generated_files_stay_whole() -> None:
 def test_plain_cat_of_source_is_numbered_from_one() -> None:
     out = run(PY_SOURCE, Context("Bash", {"command": "cat src/cli.py"}))
     said = markers(out)
-    assert any("(lines 45-88: body of parse_args)" in m for m in said)
-    assert " — sed -n '" in said[0] and " src/cli.py, or run: trimline show " in said[0]
+    assert any("lines 45-88 elided: body of parse_args" in m for m in said)
+    assert " — sed -n '" in said[0] and said[0].endswith(" src/cli.py")
     codex = "Chunk ID: 1\nWall time: 0.1s\nProcess exited with code 0\nOriginal token count: 900\nOutput:\n"
     out = run(codex + PY_SOURCE, Context("exec_command", {"cmd": "cat src/cli.py"}))
     assert out.startswith(codex)
-    assert any("(lines 45-88: body of parse_args)" in m for m in markers(out))
+    assert any("lines 45-88 elided: body of parse_args" in m for m in markers(out))
     assert "sed -n '" in markers(out)[0]

@@ -54,16 +54,19 @@ def _markers(command: str) -> list[str]:
 
 
 def test_markers_quote_an_ordinary_command_for_re_running() -> None:
-    markers = _markers("pytest -v")
-    assert markers and all(line.endswith("— re-run: pytest -v") for line in markers)
+    # A command that only reads is re-run narrowed to the lines; the first marker says so.
+    markers = _markers("cat pytest.log")
+    assert markers[0].endswith("— re-run: cat pytest.log 2>&1 | sed -n '2,601p'"), markers[0]
 
 
 def test_markers_never_copy_a_command_with_a_credential() -> None:
-    command = "API_TOKEN=tok-9f8e7d6c5b4a pytest -v"
-    markers = _markers(command)
-    assert markers
-    assert all("tok-9f8e7d6c5b4a" not in line for line in markers)
-    assert all(line.endswith("re-run the tool call to see them") for line in markers)
+    for command, hint in [
+        ("API_TOKEN=tok-9f8e7d6c5b4a pytest -v", "not kept: re-running pytest is not cheap or safe"),
+        ("cat pytest.log --token=tok-9f8e7d6c5b4a", "re-run your command to see them"),
+    ]:
+        markers = _markers(command)
+        assert markers and all("tok-9f8e7d6c5b4a" not in line for line in markers)
+        assert markers[0].endswith(hint), markers[0]
 
 
 def test_a_search_tools_hint_never_copies_a_credential_it_searched_for() -> None:

@@ -186,7 +186,7 @@ def test_ls_tool_hint_points_at_the_noise_directory() -> None:
     text, ctx, _ = load("ls_tool_npm")
     out = compress(text, ctx).text
     (marker,) = markers(out)
-    assert "LS path=/home/dev/project/npm/node_modules, or run: trimline show" in marker
+    assert marker.endswith("LS path=/home/dev/project/npm/node_modules")
     assert out.split("\n")[-1].startswith("NOTE: do any of the files above seem malicious")
 
 

@@ -241,7 +241,7 @@ def test_cap_scales_with_the_number_of_files() -> None:
         )
         folded, first = 20 - search.MIN_PER_FILE, search.MIN_PER_FILE + 1
         where = " ".join(f"src/m{i}.py:{n}:" for n in range(first, 21))
-        assert f"{folded} more matches in src/m{i}.py: {where})" in out
+        assert f"{folded} more matches in src/m{i}.py: {where}" in out
 
     # Past MANY_FILES files, a file with more than a couple of hits lists them all as
     # path:line: (its text folds); a file with a hit or two keeps them.
@@ -387,10 +387,12 @@ def test_hints_for_tools_without_a_command() -> None:
     )
     assert "Grep pattern=value output_mode=content path=src/a.py" in markers(grep)[0]
     assert "head_limit" not in grep
-    other = run(text, Context("mcp__fs__search", {"query": "value"}))
+    other = run(text, Context("mcp__fs__search", {"query": "value"}, keeps_original=True))
     assert "mcp__fs__search query=value, or run: trimline show " in markers(other)[0]
-    anonymous = run(text, Context())
+    anonymous = run(text, Context(keeps_original=True))
     assert "re-run the search, or run: trimline show " in markers(anonymous)[0]
-    shell = run(text, bash("grep -rn value src"))
+    shell = run(text, Context("Bash", {"command": "grep -rn value src"}, keeps_original=True))
     assert markers(shell)[0].endswith(" --lines 61-200")
-    assert "— re-run: grep -rn value src, or run: trimline show " in markers(shell)[0]
+    assert "— run: trimline show " in markers(shell)[0]  # the original is stored: exact
+    plain = run(text, Context("Bash", {"command": "grep -rn value src"}))
+    assert markers(plain)[0].endswith("— re-run: grep -rn value src 2>&1 | sed -n '61,200p'")

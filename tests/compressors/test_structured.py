@@ -212,7 +212,7 @@ def test_read_markers_use_file_lines_and_read_hint() -> None:
     first = markers(out)[0]
     assert "in .pkg.cargo.target" in first
     assert f"Read file_path={ctx.file_path} offset=25 limit=260" in first
-    assert "(lines 25-284:" in first
+    assert "lines 25-284 elided:" in first
 
 
 def test_table_marker_describes_the_rows() -> None:

@@ -256,7 +256,7 @@ def test_numbered_read_window() -> None:
     out = run(text, ctx)
     assert any("Read file_path=/srv/site/index.html offset=" in m for m in markers(out))
     first = markers(out)[0]
-    assert "(lines 101-" in first and "offset=101 " in first  # file line numbers
+    assert "lines 101-" in first and "offset=101 " in first  # file line numbers
     assert ordered_subset(text, out)
 
 

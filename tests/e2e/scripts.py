@@ -26,7 +26,7 @@ CODEX_FINAL = (
 )
 
 MARKER = re.compile(
-    r"\[trimline\] .*?\(lines (\d+)-(\d+): (.*?)\).*?run: trimline show ([0-9a-f]+) --lines (\d+)-(\d+)"
+    r"\[trimline\] lines (\d+)-(\d+) elided: (.*?) — .*?run: trimline show ([0-9a-f]+) --lines (\d+)-(\d+)"
 )
 
 

@@ -106,7 +106,7 @@ def test_claude_code_through_trimline(claude: Path, tmp_path: Path, mode: str) -
             assert "2 failed, 152 passed" in tests_run.text
             assert tests_run.text.count(" PASSED ") < 10  # of 152
 
-            assert "[trimline]" in read.text and "(lines " in read.text, read.text
+            assert "[trimline]" in read.text and "] lines " in read.text, read.text
             kept = [line for line in read.text.splitlines() if re.match(r"\d+\t", line)]
             assert len(kept) < len(original) * 0.75, f"{len(kept)} of {len(original)} lines kept"
             # Kept lines keep Claude Code's own numbering, byte for byte.

@@ -1,48 +1,16 @@
-"""Directory listings: ``ls`` (-l, -a, -R, -1), ``tree``, ``du``, ``exa``/``eza``,
-and Claude Code's ``LS`` tool (an indented tree of ``- name`` bullets).
-
-A listing is the answer itself, so every entry line is kept byte-exact (an
-``ls -l`` line is kept or dropped whole, never rewritten), with two exceptions:
-
-- the contents of noise directories (node_modules/, .git/, __pycache__/, .venv/,
-  dist/, build/, ...) fold behind one marker per directory, which says how many
-  entries it hides; the noise directory's own line stays. Only what lies below
-  the listing's root counts: ``ls -la node_modules`` lists what was asked for.
-- a single directory with very many entries keeps its first ``HEAD`` and last
-  ``TAIL`` entries (and its subdirectories, when there are few); the middle
-  folds behind a marker that counts the dropped entries by extension.
-
-Headers (``total N``, ``dir:``), tree's ``N directories, M files`` summary,
-error lines and anything else that is not an entry are always kept.
-
-``find`` output is a path list and belongs to the search family.
-"""
+"""Listing formats parsed into items: ``ls`` (flat, -l, -R sections), ``tree``, Claude
+Code's ``LS`` bullets and ``du``; the sections inside noise directories labelled as read."""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import pairwise
 
-from trimline.compressors.base import MARKER_PREFIX, Context, Plan, fold_runs
-from trimline.compressors.shellcmd import first_program
-from trimline.compressors.text import NOISE_DIRS, clean
+from trimline.compressors.base import MARKER_PREFIX
+from trimline.compressors.text import NOISE_DIRS
 
-KIND = "listing"
-
-HEAD = 40  # entries a very long directory keeps from its start
-TAIL = 10  # ... and from its end
-LONG_DIR = 100  # a directory with more direct entries than this is "very long"
-MAX_KEPT_DIRS = 20  # a long directory keeps its subdirectories when it has at most this many
-SNIFF_LINES = 200
 DETECT_LINES = 120
-
-
-_LISTING_TOOLS = frozenset({"ls", "list_directory", "list_dir", "listdir"})
-_PROGRAMS = frozenset({"ls", "tree", "du", "exa", "eza", "lsd", "dir", "vdir"})
-_NAME_PROGRAMS = frozenset({"ls", "exa", "eza", "lsd", "dir", "vdir"})
 
 # ls -l / eza -l entry: optional inode and block count, then the mode string.
 _LONG = re.compile(r"(?:\s*[\d.,]+[KMGTPE]?\s+){0,2}([-.dlcbpsDn])[-rwxsStTlL]{9}[.@+*]?\s")
@@ -63,20 +31,6 @@ _META = re.compile(
     r"|NOTE: do any of the files above|There are more than \d+ characters in the repository"
     r"|" + re.escape(MARKER_PREFIX)
 )
-
-
-# --------------------------------------------------------------------------- claims
-
-
-def _program(ctx: Context) -> str:
-    found = first_program(ctx.command)
-    return found[0] if found else ""
-
-
-def claims(ctx: Context) -> bool:
-    if ctx.tool.strip().lower() in _LISTING_TOOLS:
-        return True
-    return _program(ctx) in _PROGRAMS
 
 
 # --------------------------------------------------------------------------- parsing
@@ -158,15 +112,24 @@ def _ls_display(path: str) -> str:
     return path if path.endswith("/") else path + "/"
 
 
-def _noise_where(display: str, rel: tuple[str, ...]) -> str | None:
+def _is_noise(part: str, spare: frozenset[str]) -> bool:
+    """A dependency, cache or build directory the command did not ask about by name."""
+    return (part in NOISE_DIRS or part.endswith(".egg-info")) and part not in spare
+
+
+def _noise_where(
+    display: str, rel: tuple[str, ...], spare: frozenset[str] = frozenset()
+) -> str | None:
     """Where a directory at rel lies inside a noise directory: that directory, shown."""
     for k, part in enumerate(rel):
-        if part in NOISE_DIRS or part.endswith(".egg-info"):
+        if _is_noise(part, spare):
             return display + "/".join(rel[: k + 1]) + "/"
     return None
 
 
-def _parse_ls(lines: list[str], long: bool) -> tuple[dict[int, _Item], _Roots, dict[int, tuple]]:
+def _parse_ls(
+    lines: list[str], long: bool, spare: frozenset[str] = frozenset()
+) -> tuple[dict[int, _Item], _Roots, dict[int, tuple]]:
     """ls output, flat or in ``dir:`` sections (-R, several arguments).
 
     The sections of directories inside noise directories are labelled here, in
@@ -206,7 +169,7 @@ def _parse_ls(lines: list[str], long: bool) -> tuple[dict[int, _Item], _Roots, d
             else:
                 cur_root, cur_rel = found
             sectioned = True
-            noise = _noise_where(roots.display[cur_root], cur_rel)
+            noise = _noise_where(roots.display[cur_root], cur_rel, spare)
             if noise is not None:
                 labels[i] = ("noise", noise, False)
             else:
@@ -244,7 +207,7 @@ def _parse_ls(lines: list[str], long: bool) -> tuple[dict[int, _Item], _Roots, d
 
 
 def _parse_indented(
-    lines: list[str], tree: bool
+    lines: list[str], tree: bool, spare: frozenset[str] = frozenset()
 ) -> tuple[dict[int, _Item], _Roots, dict[int, tuple]]:
     """tree output, or the LS tool's ``- name`` bullets: depth is indentation.
 
@@ -297,7 +260,7 @@ def _parse_indented(
         parts = (*(s[1] for s in stack), name)
         items[i] = _Item(True, cur_root, parts, raw.endswith("/"))
         stack.append((indent, name, i))
-        if name in NOISE_DIRS or name.endswith(".egg-info"):
+        if _is_noise(name, spare):
             skip, skip_line = indent, i
             skip_where = roots.display[cur_root] + "/".join(parts) + "/"
     return items, roots, labels
@@ -374,176 +337,3 @@ def _detect(lines: list[str]) -> str | None:
         return None
     mode, n = max(counts.items(), key=lambda kv: kv[1], default=("", 0))
     return mode if n >= 0.5 * total else None
-
-
-# --------------------------------------------------------------------------- folding
-
-
-def _ext(name: str, is_dir: bool) -> str:
-    if is_dir:
-        return "directories"
-    dot = name.rfind(".")
-    if dot <= 0 or dot == len(name) - 1 or len(name) - dot > 12:
-        return "without extension"
-    return name[dot:]
-
-
-def _labels(
-    items: dict[int, _Item], roots: _Roots, labels: dict[int, tuple], noise: bool
-) -> dict[int, tuple]:
-    if noise:
-        for i, item in items.items():
-            parts = item.parts
-            for k in range(len(parts) - 1):
-                part = parts[k]
-                if part in NOISE_DIRS or part.endswith(".egg-info"):
-                    where = roots.display[item.root] + "/".join(parts[: k + 1]) + "/"
-                    labels[i] = ("noise", where, item.entry)
-                    break
-    groups: dict[tuple[int, tuple[str, ...]], list[int]] = {}
-    for i, item in items.items():
-        if item.entry and i not in labels:
-            groups.setdefault((item.root, item.parts[:-1]), []).append(i)
-    dropped: dict[tuple[int, tuple[str, ...]], str] = {}
-    for (root, parent), members in groups.items():
-        if len(members) <= LONG_DIR:
-            continue
-        where = roots.display[root] + "".join(p + "/" for p in parent)
-        middle = members[HEAD:-TAIL]
-        keep_dirs = sum(items[i].is_dir for i in middle) <= MAX_KEPT_DIRS
-        for i in middle:
-            item = items[i]
-            if item.is_dir and keep_dirs:
-                continue
-            labels[i] = ("long", where, _ext(item.parts[-1], item.is_dir))
-            dropped[(root, item.parts)] = where
-    if dropped:
-        for i, item in items.items():
-            if i in labels:
-                continue
-            for m in range(1, len(item.parts)):
-                where = dropped.get((item.root, item.parts[:m]))
-                if where is not None:
-                    labels[i] = ("under", where, item.entry)
-                    break
-    return labels
-
-
-def _plural(n: int, word: str, plural: str) -> str:
-    return f"{n:,} {word if n == 1 else plural}"
-
-
-def _summary(labels: list[tuple]) -> str:
-    noise: dict[str, int] = {}
-    long: dict[str, Counter] = {}
-    under: dict[str, int] = {}
-    for label in labels:
-        kind, where = label[0], label[1]
-        if kind == "noise":
-            noise[where] = noise.get(where, 0) + label[2]
-        elif kind == "long":
-            long.setdefault(where, Counter())[label[2]] += 1
-        else:
-            under[where] = under.get(where, 0) + 1
-    parts: list[str] = []
-    for where, n in list(noise.items())[:4]:
-        parts.append(f"{_plural(n, 'entry', 'entries')} under {where}" if n else f"{where} listing")
-    if len(noise) > 4:
-        rest = sum(list(noise.values())[4:])
-        parts.append(f"{_plural(rest, 'entry', 'entries')} under {len(noise) - 4} more directories")
-    for where, counter in long.items():
-        total = sum(counter.values())
-        kinds = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
-        shown = ", ".join(f"{c:,} {ext}" for ext, c in kinds[:5])
-        if len(kinds) > 5:
-            shown += f", {sum(c for _, c in kinds[5:]):,} other"
-        place = f" in {where}" if where else ""
-        parts.append(f"{total:,} more {'entry' if total == 1 else 'entries'}{place}: {shown}")
-    for where, n in under.items():
-        parts.append(f"{_plural(n, 'line', 'lines')} inside folded entries of {where or './'}")
-    return "; ".join(parts) or "listing"
-
-
-def _ls_tool_hint(
-    ctx: Context, roots: _Roots, labels: dict[int, tuple]
-) -> Callable[[int, int], str]:
-    name = ctx.tool.strip() or "LS"
-    root = next(iter(roots.index), "")
-    if not root.startswith("/"):
-        base = ctx.tool_input.get("path")
-        root = base if isinstance(base, str) else ""
-
-    def hint(first: int, last: int) -> str:
-        wheres = {labels[k][1] for k in range(first, last + 1) if k in labels}
-        if len(wheres) == 1 and root.startswith("/"):
-            return f"{name} path={root.rstrip('/')}/{next(iter(wheres)).rstrip('/')}"
-        return f"{name} path={root}" if root else name
-
-    return hint
-
-
-# --------------------------------------------------------------------------- entry points
-
-
-def sniff(text: str, ctx: Context) -> bool:
-    lines = text[: 300 * SNIFF_LINES].split("\n", SNIFF_LINES)[:SNIFF_LINES]
-    sample = [ln.rstrip("\r") for ln in lines]
-    sample = [ln for ln in sample if ln.strip() and not _is_meta(ln)]
-    if len(sample) < 5:
-        return False
-    longs = sum(1 for ln in sample if _SNIFF_LONG.match(ln))
-    if _TOTAL.match(sample[0]) and _SNIFF_LONG.match(sample[1]):
-        return True
-    headers = sum(1 for ln in sample if _TOTAL.match(ln) or (ln.endswith(":") and "/" in ln))
-    if longs >= 5 and longs + headers >= 0.8 * len(sample):
-        return True
-    trees = sum(1 for ln in sample if _TREE.match(ln))
-    if trees >= 5 and trees >= 0.7 * len(sample):
-        return True
-    if sample[0].startswith("- /"):
-        items = sum(1 for ln in sample if _LS_ITEM.match(ln))
-        if items >= 0.8 * len(sample):
-            return True
-    du = [m for m in map(_DU.match, sample) if m]
-    if len(du) >= 0.9 * len(sample):
-        sizes = [m.group(1) for m in du]
-        if all(x.isdecimal() and len(x) < 20 for x in sizes):
-            steps = sum(1 for a, b in pairwise(sizes) if int(b) == int(a) + 1)
-            if steps >= 0.5 * len(sizes):
-                return False  # numbered lines (a Read result), not sizes
-        paths = [m.group(2) for m in du]
-        plain = sum(1 for p in paths if p and " " not in p and "<" not in p)
-        pathish = sum(1 for p in paths if "/" in p or p == ".")
-        return plain >= 0.8 * len(paths) and pathish >= 0.5 * len(paths)
-    return False
-
-
-def compress(text: str, ctx: Context) -> Plan | None:
-    source = clean(text)
-    lines = source.split("\n")
-    mode = _detect(lines)
-    if mode is None and (_program(ctx) in _NAME_PROGRAMS):
-        mode = "names"
-    if mode is None:
-        return None
-    if mode in ("long", "names"):
-        items, roots, labels = _parse_ls(lines, mode == "long")
-        labels = _labels(items, roots, labels, noise=False)
-    elif mode in ("tree", "lstool"):
-        items, roots, labels = _parse_indented(lines, tree=mode == "tree")
-        labels = _labels(items, roots, labels, noise=False)
-    else:
-        items, roots, labels = _parse_du(lines)
-        labels = _labels(items, roots, labels, noise=True)
-    keep = {i for i in range(len(lines)) if i not in labels}
-    plan_source = source if source != text else None
-    if not labels:
-        # Recognised, and nothing to drop: keep it all (no generic fallback).
-        return Plan(KIND, keep, source=plan_source)
-    notes = fold_runs(
-        lines, keep, lambda a, b: _summary([labels[k] for k in range(a, b) if k in labels])
-    )
-    if len(keep) == len(lines):
-        return Plan(KIND, keep, source=plan_source)
-    hint = _ls_tool_hint(ctx, roots, labels) if mode == "lstool" and not ctx.command else None
-    return Plan(KIND, keep, notes, hint=hint, source=plan_source)
