@@ -38,9 +38,9 @@ from trimline.addons.providers.base import Provider, UsageTap
 from trimline.addons.providers.sse import SSEReader
 from trimline.addons.routing.step import Router
 from trimline.addons.streams import decode_body, decoder
+from trimline.addons.task import task_text
 from trimline.addons.upstream_errors import UpstreamErrors
 from trimline.addons.upstream_errors import counts as upstream_counts
-from trimline.addons.task import task_text
 from trimline.compressors import DEFAULT_THRESHOLD, Context, Result, compress
 from trimline.compressors.base import block_id
 from trimline.compressors.registry import EXACT_CHARS

@@ -114,6 +114,8 @@ def contains_credential(command: str) -> bool:
         return contains_secret(command, shell=True)
     except Exception:  # a detector failing must not put a secret in a marker
         return True
+
+
 # Programs that only read: running them again is cheap and changes nothing. A pipeline is
 # safe to re-run when every stage is one of these and nothing is written to a file.
 _READ_ONLY = frozenset(

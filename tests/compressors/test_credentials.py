@@ -61,7 +61,10 @@ def test_markers_quote_an_ordinary_command_for_re_running() -> None:
 
 def test_markers_never_copy_a_command_with_a_credential() -> None:
     for command, hint in [
-        ("API_TOKEN=tok-9f8e7d6c5b4a pytest -v", "not kept: re-running pytest is not cheap or safe"),
+        (
+            "API_TOKEN=tok-9f8e7d6c5b4a pytest -v",
+            "not kept: re-running pytest is not cheap or safe",
+        ),
         ("cat pytest.log --token=tok-9f8e7d6c5b4a", "re-run your command to see them"),
     ]:
         markers = _markers(command)

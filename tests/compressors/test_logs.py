@@ -199,7 +199,7 @@ def test_fixture_markers_are_single_lines_and_deterministic(name: str) -> None:
     text, ctx, _ = load(name)
     out = run(text, ctx)
     assert out == run(text, ctx)
-    for k, line in enumerate(markers(out)):
+    for line in markers(out):
         assert "\n" not in line
         assert re.match(r"\[trimline\] lines? \d+(?:-\d+)? elided: .+", line)
     # Every error/failure line of the original is kept verbatim.
