@@ -19,6 +19,7 @@ if __name__ != "trimline.addons.trimline":
 import asyncio
 import base64
 import logging
+import sqlite3
 import threading
 import time
 from collections import deque
@@ -168,8 +169,13 @@ class Trimline:
         self.in_flight = 0
         self.attribution: attribution.AttributionFile | None = None
         self.router = Router()
+        # The store opens once every option is known: mitmproxy configures an addon as each
+        # of its options is added, and opening then would create the default database even
+        # when --db names another.
+        self.loaded = False
 
     def load(self, loader: Any) -> None:
+        self.loaded = False
         self.router.load(loader)
         loader.add_option(
             "trimline_db",
@@ -236,6 +242,7 @@ class Trimline:
         loader.add_option(
             "trimline_budgets", str, "", "TOML file of budgets, alert levels and anomaly rules."
         )
+        self.loaded = True
 
     def configure(self, updated: set[str]) -> None:
         if updated & {"trimline_stats_host", "trimline_stats_token"}:
@@ -268,22 +275,31 @@ class Trimline:
             self.hosts = {h.strip() for h in ctx.options.trimline_hosts.split(",") if h.strip()}
         if "trimline_retention_days" in updated and self.writer is not None:
             self.writer.retention_days = ctx.options.trimline_retention_days
+        if not self.loaded:
+            return
         if "trimline_db" in updated or self.writer is None:
-            if self.writer is not None:
-                self.writer.close()
-                self.decisions.close()
-            self.writer = RecordWriter(
-                ctx.options.trimline_db or default_db_path(),
-                retention_days=ctx.options.trimline_retention_days,
-            )
-            self.decisions = Decisions(self.writer.db_path, self.writer.submit)
+            self._open_store()
         if config is not None or "trimline_db" in updated:
             config = config or self.guard.config
             if self.guard is not None:
                 self.guard.close()
             self.guard = Guard(self.writer.db_path, config)
 
+    def _open_store(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.decisions.close()
+        target = ctx.options.trimline_db or default_db_path()
+        try:
+            self.writer = RecordWriter(target, retention_days=ctx.options.trimline_retention_days)
+        except (sqlite3.DatabaseError, OSError) as e:
+            # Not a database, corrupt, or not writable: stop, never run on unmetered.
+            raise OptionsError(f"database {redact(target)}: {e}") from None
+        self.decisions = Decisions(self.writer.db_path, self.writer.submit)
+
     def running(self) -> None:
+        if self.writer is None:  # no option was set after loading: open on the defaults
+            self.configure(set())
         count_tokens("warm up")  # loads the tokenizer now, not on the first request
         if self.stats_server is None and ctx.options.trimline_stats_port >= 0:
             self.stats_server = StatsServer(
