@@ -79,7 +79,7 @@ def budgets(budgets: str | None, db: str | None, fmt: str, as_json: bool) -> int
         console(),
         [
             Col("name", "Budget"),
-            Col("scope", "Scope", keep=7),
+            Col("scope", "Scope", keep=7, whole=32),
             Col("window", "Window", keep=6),
             Col("unit", "Unit", keep=3),
             Col("limit", "Limit", n, 8),

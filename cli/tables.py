@@ -123,4 +123,4 @@ def show(
     console.print(table)
     if hidden:
         names = ", ".join(c.header for c in hidden)
-        console.print(f"  (hidden at this width: {names}; --json has all)")
+        console.print(f"  (hidden at this width: {names}; see --json)")
