@@ -169,13 +169,8 @@ class Trimline:
         self.in_flight = 0
         self.attribution: attribution.AttributionFile | None = None
         self.router = Router()
-        # The store opens once every option is known: mitmproxy configures an addon as each
-        # of its options is added, and opening then would create the default database even
-        # when --db names another.
-        self.loaded = False
 
     def load(self, loader: Any) -> None:
-        self.loaded = False
         self.router.load(loader)
         loader.add_option(
             "trimline_db",
@@ -242,7 +237,6 @@ class Trimline:
         loader.add_option(
             "trimline_budgets", str, "", "TOML file of budgets, alert levels and anomaly rules."
         )
-        self.loaded = True
 
     def configure(self, updated: set[str]) -> None:
         if updated & {"trimline_stats_host", "trimline_stats_token"}:
@@ -275,11 +269,12 @@ class Trimline:
             self.hosts = {h.strip() for h in ctx.options.trimline_hosts.split(",") if h.strip()}
         if "trimline_retention_days" in updated and self.writer is not None:
             self.writer.retention_days = ctx.options.trimline_retention_days
-        if not self.loaded:
-            return
-        if "trimline_db" in updated or self.writer is None:
+        # The store opens when trimline_db is set, or at start on the default: addons loaded
+        # after this one configure it before its options are set, and opening then would
+        # create the default database even when --db names another.
+        if "trimline_db" in updated:
             self._open_store()
-        if config is not None or "trimline_db" in updated:
+        if self.writer is not None and (config is not None or "trimline_db" in updated):
             config = config or self.guard.config
             if self.guard is not None:
                 self.guard.close()
@@ -298,8 +293,8 @@ class Trimline:
         self.decisions = Decisions(self.writer.db_path, self.writer.submit)
 
     def running(self) -> None:
-        if self.writer is None:  # no option was set after loading: open on the defaults
-            self.configure(set())
+        if self.writer is None:  # trimline_db was never set: the default database
+            self.configure({"trimline_db"})
         count_tokens("warm up")  # loads the tokenizer now, not on the first request
         if self.stats_server is None and ctx.options.trimline_stats_port >= 0:
             self.stats_server = StatsServer(

@@ -46,10 +46,8 @@ async def run(opts: dict[str, object], grace: float = GRACE_SECONDS) -> None:
     trimline = Trimline()
     # Order matters: the recorder reads what the Trimline addon learned of each call,
     # and redirection happens last, once the API host has been recognised.
-    # Set before the addons load, so that each is first configured with what was asked for
-    # (configured on defaults first, the addon would create the default database).
-    master.options.update_defer(**opts)
     master.addons.add(trimline, Recorder(), Redirect())
+    master.options.update(**opts)
     loop = asyncio.get_running_loop()
     stopping: list[asyncio.Task[None]] = []
 
