@@ -120,10 +120,10 @@ def alerts(since: float | None, limit: int, db: str | None, fmt: str, as_json: b
     show(
         console(),
         [
-            Col("when", "When (UTC)", keep=9),
-            Col("kind", "Kind", keep=7),
-            Col("subject", "Subject", keep=6),
-            Col("message", "Message", keep=8),
+            Col("when", "When (UTC)", keep=9, whole=19),
+            Col("kind", "Kind", keep=7, whole=20),
+            Col("subject", "Subject", keep=6, whole=24),
+            Col("message", "Message", keep=8, fold=False),
         ],
         rows,
     )

@@ -21,6 +21,8 @@ class Col:
     keep: int = 5
     # Text narrower than this is never folded (names people copy: models, sessions).
     whole: int = 12
+    # False: one line a row, the text cut with an ellipsis where it does not fit.
+    fold: bool = True
     fmt: Callable[[Any], str] | None = None
 
 
@@ -47,15 +49,19 @@ def _build(
     title: str | None,
     style: box.Box,
     stacked: bool,
+    room: int,
 ) -> Table:
+    """``room``: the console's width, which one-line columns may fill and not pass."""
+    need = sum(_width(c, rows, footer, stacked) + 3 for c in cols) + 1
     table = Table(box=style, title=title, title_justify="left", header_style="bold", pad_edge=True)
     for c in cols:
         table.add_column(
             _header(c, stacked),
             justify="right" if c.numeric else "left",
-            no_wrap=c.numeric,
-            overflow="fold",
+            no_wrap=c.numeric or not c.fold,
+            overflow="fold" if c.fold else "ellipsis",
             min_width=_width(c, rows, footer, stacked),
+            max_width=None if c.fold else room - need + _width(c, rows, footer, stacked),
         )
     for r in rows:
         table.add_row(*[_text(c, r.get(c.key)) for c in cols])
@@ -101,13 +107,13 @@ def fit(
     for stacked in (False, True):
         need = sum(_width(c, rows, footer, stacked) + 3 for c in shown) + 1
         if need <= console.width:
-            return _build(shown, rows, footer, title, style, stacked), hidden
+            return _build(shown, rows, footer, title, style, stacked, console.width), hidden
     while len(shown) > 1 and need > console.width:
         victim = min(shown[1:], key=lambda c: (c.keep, -shown.index(c)))
         shown.remove(victim)
         hidden.insert(0, victim)
         need = sum(_width(c, rows, footer, True) + 3 for c in shown) + 1
-    return _build(shown, rows, footer, title, style, True), hidden
+    return _build(shown, rows, footer, title, style, True, console.width), hidden
 
 
 def show(
