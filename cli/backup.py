@@ -66,6 +66,7 @@ def backup_sqlite(source: Path, dest: Path, *, progress: bool = False) -> int:
 
 
 @click.command(
+    short_help="Copy the SQLite database safely",
     epilog="""\b
 Examples:
   trimline backup ~/backups/trimline-$(date +%F).db

@@ -48,7 +48,8 @@ JSON = click.option("--json", "as_json", is_flag=True, help="the same as --forma
 
 
 @click.command(
-    epilog="\b\nExamples:\n  trimline budgets\n  trimline budgets --budgets team-budgets.toml --json"
+    short_help="Each budget's spend, limit and forecast",
+    epilog="\b\nExamples:\n  trimline budgets\n  trimline budgets --budgets team-budgets.toml --json",
 )
 @click.option("--budgets", metavar="FILE", help="budgets file [default: ~/.trimline/budgets.toml]")
 @db_option
@@ -97,7 +98,8 @@ def budgets(budgets: str | None, db: str | None, fmt: str, as_json: bool) -> int
 
 
 @click.command(
-    epilog="\b\nExamples:\n  trimline alerts --since 24h\n  trimline alerts --since 2026-01-01 --json"
+    short_help="Alerts that fired, newest first",
+    epilog="\b\nExamples:\n  trimline alerts --since 24h\n  trimline alerts --since 2026-01-01 --json",
 )
 @click.option(
     "--since", callback=_since, metavar="WHEN", help="24h, 7d, 30m, or an ISO date [default: all]"

@@ -38,6 +38,7 @@ def read_input(file: str) -> str:
 
 
 @click.command(
+    short_help="Compress one tool output",
     epilog="""\b
 Examples:
   trimline compress test.log --tool Bash --command "python -m pytest -v"

@@ -8,7 +8,10 @@ import click
 from trimline.cli.errors import UserError
 
 
-@click.command(epilog='\b\nExample:\n  printf %s "$ANTHROPIC_API_KEY" | trimline fingerprint')
+@click.command(
+    short_help="An API key's fingerprint (key on stdin)",
+    epilog='\b\nExample:\n  printf %s "$ANTHROPIC_API_KEY" | trimline fingerprint',
+)
 def fingerprint() -> int:
     """Print the fingerprint of the API key given on standard input (the key is never stored)."""
     from trimline.addons.attribution import fingerprint as of

@@ -52,7 +52,7 @@ Add --debug to any command to see a traceback with its error.""",
     version(), "-V", "--version", prog_name="trimline", message="%(prog)s %(version)s"
 )
 @click.option(
-    "--debug", is_flag=True, help="show the traceback with an error (works after any command too)"
+    "--debug", is_flag=True, help="Show the traceback with an error (also after any command)."
 )
 def cli(debug: bool) -> None:
     """Compress coding agents' tool outputs on their way to the model, and meter every call."""

@@ -108,6 +108,7 @@ def serve_stdio(db_path: str | Path) -> int:
 
 
 @click.command(
+    short_help="MCP server with an expand tool",
     epilog="""\b
 Examples:
   claude mcp add trimline -- trimline mcp

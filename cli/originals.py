@@ -26,6 +26,7 @@ def _lines(ctx: click.Context, param: click.Parameter, value: str | None) -> tup
 
 
 @click.command(
+    short_help="Print a compressed output's original",
     epilog="""\b
 Examples:
   trimline show 3f9a1c0b2e7d
@@ -78,7 +79,10 @@ def show(
     return 0
 
 
-@click.command(epilog="\b\nExamples:\n  trimline purge\n  trimline purge --older-than 7")
+@click.command(
+    short_help="Delete stored originals",
+    epilog="\b\nExamples:\n  trimline purge\n  trimline purge --older-than 7",
+)
 @click.option(
     "--older-than", type=float, metavar="DAYS", help="only originals older than this many days"
 )

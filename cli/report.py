@@ -139,6 +139,7 @@ def _fmt(key: str) -> Any:
 
 
 @click.command(
+    short_help="Usage and savings by team, model, session, day, block",
     epilog="""\b
 Examples:
   trimline report                      (by day)

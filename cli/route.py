@@ -8,6 +8,7 @@ import click
 
 
 @click.command(
+    short_help="Explain a routing decision",
     epilog="""\b
 Examples:
   trimline route --explain request.json

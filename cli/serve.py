@@ -195,6 +195,7 @@ def check_port(host: str, port: int, flag: str) -> None:
 
 
 @click.command(
+    short_help="Run the proxy (compress and meter)",
     epilog="""\b
 Examples:
   trimline serve --mode reverse --upstream https://api.anthropic.com
@@ -214,14 +215,19 @@ Examples:
     metavar="URL",
     help="reverse mode: the API to forward to, e.g. https://api.anthropic.com",
 )
-@click.option("--host", default="127.0.0.1", help="address the proxy listens on")
-@click.option("--port", type=int, default=8080, help="port the proxy listens on")
+@click.option("--host", default="127.0.0.1", metavar="ADDRESS", help="address the proxy listens on")
+@click.option("--port", type=int, default=8080, metavar="PORT", help="port the proxy listens on")
 @click.option(
-    "--stats-port", type=int, default=8081, help="port of the stats API, /metrics and dashboard"
+    "--stats-port",
+    type=int,
+    default=8081,
+    metavar="PORT",
+    help="port of the stats API, /metrics and dashboard",
 )
 @click.option(
     "--stats-host",
     default="127.0.0.1",
+    metavar="ADDRESS",
     help="address of the stats API (beyond loopback: needs a token)",
 )
 @click.option(
@@ -239,10 +245,14 @@ Examples:
     "--threshold",
     type=int,
     default=DEFAULT_THRESHOLD,
+    metavar="TOKENS",
     help="tokens under which a block is left alone",
 )
 @click.option(
-    "--hosts", default=DEFAULT_HOSTS, help="forward mode: comma-separated API hosts to work on"
+    "--hosts",
+    default=DEFAULT_HOSTS,
+    metavar="H1,H2",
+    help="forward mode: comma-separated API hosts to work on",
 )
 @click.option(
     "--confdir",

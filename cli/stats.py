@@ -106,6 +106,7 @@ def _money(key: str, value: Any) -> Any:
 
 
 @click.command(
+    short_help="What was sent, billed and saved",
     epilog="\b\nExamples:\n  trimline stats\n  trimline stats --db postgresql://u:PASSWORD@host/trimline --json",
 )
 @db_option
