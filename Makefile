@@ -51,4 +51,4 @@ fixtures: $(STAMP)
 clean:
 	rm -rf $(VENV) .venv* .pytest_cache .ruff_cache .hypothesis .mypy_cache .coverage htmlcov
 	rm -rf bench-report build dist artifacts *.egg-info
-	find . -path ./fixtures -prune -o -name __pycache__ -type d -exec rm -rf {} +
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
