@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import click
 import orjson
@@ -40,6 +41,10 @@ def db_target(value: str | None) -> str | Path:
     if not value:
         return default_db_path()
     if value.startswith(PG_SCHEMES):
+        try:
+            _ = urlsplit(value).port  # a port that is not a number: ValueError
+        except ValueError as e:
+            raise UserError(f"--db {mask(value)}: {e}; check the URL's port", code=2) from None
         return value
     scheme, sep, _ = value.partition("://")
     if sep and scheme.replace("+", "").isalpha():
