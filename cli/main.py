@@ -92,8 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{name}: stopped", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # `trimline stats | head`
-        sys.stderr.close()
+    except BrokenPipeError:  # `trimline stats | head`: the reader has all it wanted
+        # Python would fail again flushing stdout at exit (the recipe of its signal docs).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as e:
         if debug:
