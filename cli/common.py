@@ -106,3 +106,13 @@ def console() -> Console:
 
 def err_console() -> Console:
     return Console(stderr=True, highlight=False, emoji=False)
+
+
+@contextmanager
+def working(what: str) -> Iterator[None]:
+    """A spinner on stderr while a long query runs, when a person is watching."""
+    if not sys.stderr.isatty():
+        yield
+        return
+    with err_console().status(what):
+        yield

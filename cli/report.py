@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 from rich import box
-from trimline.cli.common import console, db_option, emit_json, read_store
+from trimline.cli.common import console, db_option, emit_json, read_store, working
 from trimline.cli.errors import UserError
 from trimline.cli.tables import Col, cell, show
 from trimline.metering.billing_blocks import blocks
@@ -177,7 +177,7 @@ def report_command(
         end = parse_time(until)
     except BadQuery as e:
         raise UserError(f"{e}; e.g. --since 7d or --since 2026-01-31", 2) from None
-    with read_store(db) as conn:
+    with read_store(db) as conn, working(f"adding up usage by {by}"):
         columns, out = report(conn, by, start, end)
     if as_json or fmt == "json":
         fields = [k for k, _ in columns]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import click
-from trimline.cli.common import console, db_option, emit_json, json_option, read_store
+from trimline.cli.common import console, db_option, emit_json, json_option, read_store, working
 from trimline.cli.tables import Col, show
 
 N = True  # numeric column
@@ -115,7 +115,7 @@ def stats(db: str | None, as_json: bool) -> int:
     """What was sent, billed and saved: totals, by compressor, model, team and session."""
     from trimline.metering import stats as compute
 
-    with read_store(db) as conn:
+    with read_store(db) as conn, working("reading the database"):
         data = compute.stats(conn)
     if as_json:
         emit_json(data)

@@ -307,3 +307,20 @@ def test_the_corrupt_database_is_one_sqlite_refuses(tmp_path: Path) -> None:
     finally:
         conn.close()
     assert verdict != [("ok",)]
+
+
+def test_error_lines_for_what_a_test_cannot_cause_as_root() -> None:
+    """Unreadable files and a full disk, as the messages name them (root reads anything, and
+    a full disk needs a mount: the tmpfs test above does it for real where it can)."""
+    import errno
+
+    from trimline.cli.errors import db_failure, os_failure
+
+    full = str(os_failure(OSError(errno.ENOSPC, "No space left on device", "/data/t.db")))
+    assert full.startswith("/data/t.db: No space left on device") and "disk is full" in full
+    denied = str(os_failure(PermissionError(errno.EACCES, "Permission denied", "log.txt")))
+    assert denied == "log.txt: Permission denied; check its permissions"
+    line = str(db_failure("/data/t.db", sqlite3.OperationalError("database or disk is full")))
+    assert "/data/t.db" in line and "full" in line and "--db" in line
+    line = str(db_failure("postgresql://u:pw@h/db", sqlite3.DatabaseError("x")))
+    assert "pw" not in line and "u:***@h" in line
