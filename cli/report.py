@@ -162,14 +162,32 @@ Examples:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(("table", "json", "csv")),
+    type=click.Choice(("table", "json", "csv", "md", "html")),
     default="table",
-    help="output format",
+    help="output format (md and html: with --weekly)",
 )
 @click.option("--json", "as_json", is_flag=True, help="the same as --format json")
+@click.option(
+    "--weekly",
+    is_flag=True,
+    help="the weekly review (spend and budget variance per team, cost drivers, compression"
+    " opportunities, savings) as --format md (default) or html",
+)
+@click.option(
+    "--budgets",
+    metavar="FILE",
+    help="budgets file for --weekly [default: ~/.trimline/budgets.toml]",
+)
 @db_option
 def report_command(
-    by: str, since: str | None, until: str | None, fmt: str, as_json: bool, db: str | None
+    by: str,
+    since: str | None,
+    until: str | None,
+    fmt: str,
+    as_json: bool,
+    weekly: bool,
+    budgets: str | None,
+    db: str | None,
 ) -> int:
     """Usage and savings by team, model, session, day or five-hour block."""
     try:
@@ -177,6 +195,10 @@ def report_command(
         end = parse_time(until)
     except BadQuery as e:
         raise UserError(f"{e}; e.g. --since 7d or --since 2026-01-31", 2) from None
+    if weekly:
+        return weekly_review(db, fmt, start, end, budgets)
+    if fmt in ("md", "html"):
+        raise UserError(f"--format {fmt} goes with --weekly; add --weekly, or choose table", 2)
     with read_store(db) as conn, working(f"adding up usage by {by}"):
         columns, out = report(conn, by, start, end)
     if as_json or fmt == "json":
@@ -205,6 +227,25 @@ def report_command(
             out,
             f"Trimline usage by {by}" + (f" since {_when(start)} UTC" if start else ""),
         )
+    return 0
+
+
+def weekly_review(
+    db: str | None, fmt: str, since: float | None, until: float | None, budgets: str | None
+) -> int:
+    """``--weekly``: the review from ``metering.weekly``; budgets from the usual file."""
+    from trimline.cli.serve import budget_file
+    from trimline.metering import budgets as budget_config
+    from trimline.metering.weekly import render_weekly
+
+    path = budget_file(budgets)
+    try:
+        config = budget_config.load(path or None)
+    except budget_config.BudgetFileError as e:
+        raise UserError(f"--budgets {path}: {e}; fix the file", 2) from None
+    with read_store(db) as conn, working("writing the weekly review"):
+        text = render_weekly(conn, "html" if fmt == "html" else "md", since, until, config)
+    sys.stdout.write(text)
     return 0
 
 
