@@ -46,5 +46,9 @@ bench-quick: $(STAMP)
 fixtures: $(STAMP)
 	for s in fixtures/scripts/*.py; do $(BIN)/python $$s || exit 1; done
 
+# Everything the targets above and the benchmarks make; ~/.trimline and ~/.mitmproxy are the
+# user's (see the README's "Uninstall and clean up").
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .venv* .pytest_cache .ruff_cache .hypothesis .mypy_cache .coverage htmlcov
+	rm -rf bench-report build dist artifacts *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

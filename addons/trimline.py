@@ -19,6 +19,7 @@ if __name__ != "trimline.addons.trimline":
 import asyncio
 import base64
 import logging
+import sqlite3
 import threading
 import time
 from collections import deque
@@ -272,22 +273,32 @@ class Trimline:
             self.hosts = {h.strip() for h in ctx.options.trimline_hosts.split(",") if h.strip()}
         if "trimline_retention_days" in updated and self.writer is not None:
             self.writer.retention_days = ctx.options.trimline_retention_days
-        if "trimline_db" in updated or self.writer is None:
-            if self.writer is not None:
-                self.writer.close()
-                self.decisions.close()
-            self.writer = RecordWriter(
-                ctx.options.trimline_db or default_db_path(),
-                retention_days=ctx.options.trimline_retention_days,
-            )
-            self.decisions = Decisions(self.writer.db_path, self.writer.submit)
-        if config is not None or "trimline_db" in updated:
+        # The store opens when trimline_db is set, or at start on the default: addons loaded
+        # after this one configure it before its options are set, and opening then would
+        # create the default database even when --db names another.
+        if "trimline_db" in updated:
+            self._open_store()
+        if self.writer is not None and (config is not None or "trimline_db" in updated):
             config = config or self.guard.config
             if self.guard is not None:
                 self.guard.close()
             self.guard = Guard(self.writer.db_path, config)
 
+    def _open_store(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.decisions.close()
+        target = ctx.options.trimline_db or default_db_path()
+        try:
+            self.writer = RecordWriter(target, retention_days=ctx.options.trimline_retention_days)
+        except (sqlite3.DatabaseError, OSError) as e:
+            # Not a database, corrupt, or not writable: stop, never run on unmetered.
+            raise OptionsError(f"database {redact(target)}: {e}") from None
+        self.decisions = Decisions(self.writer.db_path, self.writer.submit)
+
     def running(self) -> None:
+        if self.writer is None:  # trimline_db was never set: the default database
+            self.configure({"trimline_db"})
         count_tokens("warm up")  # loads the tokenizer now, not on the first request
         contains_credential("warm up")  # and the secret detectors markers consult
         if self.stats_server is None and ctx.options.trimline_stats_port >= 0:

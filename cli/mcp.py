@@ -12,7 +12,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import click
 import orjson
+from trimline.cli.common import db_option, db_target
 from trimline.metering.originals import Originals, path_for, select
 
 PROTOCOL_VERSION = "2025-06-18"
@@ -103,3 +105,19 @@ def serve_stdio(db_path: str | Path) -> int:
             sys.stdout.buffer.write(orjson.dumps(reply) + b"\n")
             sys.stdout.buffer.flush()
     return 0
+
+
+@click.command(
+    short_help="MCP server with an expand tool",
+    epilog="""\b
+Examples:
+  claude mcp add trimline -- trimline mcp
+  ~/.codex/config.toml: [mcp_servers.trimline] command = "trimline", args = ["mcp"]""",
+)
+@db_option
+def mcp(db: str | None) -> int:
+    """An MCP server on stdio with one tool, expand, that returns what a marker elided."""
+    return serve_stdio(db_target(db))
+
+
+COMMANDS = [mcp]

@@ -7,15 +7,17 @@ savings beside them: tokens compression removed and what that saved in dollars.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import orjson
+import click
+from rich import box
+from trimline.cli.common import console, db_option, emit_json, read_store, working
+from trimline.cli.errors import UserError
+from trimline.cli.tables import Col, cell, show
 from trimline.metering.billing_blocks import blocks
 from trimline.metering.queries import BadQuery, breakdown, parse_time, rows, sessions, where
 from trimline.metering.store import Connection
@@ -111,74 +113,106 @@ def totals(out: list[dict[str, Any]]) -> dict[str, Any]:
     return {k: sum(r.get(k) or 0 for r in out) for k in _SUMMED}
 
 
-def _cell(value: Any, key: str) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, list):
-        return ", ".join(value)
-    if key.endswith("_usd"):
-        return f"${value:,.2f}" if value >= 100 else f"${value:,.4f}"
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return f"{value:,.0f}"
-    return str(value)
+def render(columns: list[tuple[str, str]], out: list[dict[str, Any]], title: str) -> None:
+    """A box-drawn table with a Total row, like ccusage's, fitted to the terminal."""
+    keep = {"requests": 7, "total_tokens": 6, "cost_usd": 8, "tokens_saved": 7, "saved_usd": 8}
+    cols = [
+        Col(k, h, numeric=k in _SUMMED, keep=keep.get(k, 9 if i == 0 else 3), fmt=_fmt(k))
+        for i, (k, h) in enumerate(columns)
+    ]
+    foot = {k: v for k, v in totals(out).items() if k in dict(columns)}
+    foot[columns[0][0]] = "Total"
+    show(console(), cols, out, footer=foot, title=title, style=box.SQUARE)
 
 
-def table(columns: list[tuple[str, str]], out: list[dict[str, Any]], title: str) -> str:
-    """A box-drawn table with a Total row, like ccusage's."""
-    body = [[_cell(r.get(k), k) for k, _ in columns] for r in out]
-    total = totals(out)
-    foot = [_cell(total[k], k) if k in total else "" for k, _ in columns]
-    foot[0] = "Total"
-    heads = [h for _, h in columns]
-    widths = [max(len(x) for x in col) for col in zip(heads, *body, foot, strict=True)]
-    numeric = [k in _SUMMED for k, _ in columns]
+def _fmt(key: str) -> Any:
+    def fmt(value: Any) -> str:
+        if (
+            isinstance(value, (int, float))
+            and not isinstance(value, bool)
+            and not key.endswith("_usd")
+        ):
+            return f"{value:,.0f}"
+        return cell(value, key)
 
-    def line(cells: list[str]) -> str:
-        padded = [
-            c.rjust(w) if num else c.ljust(w)
-            for c, w, num in zip(cells, widths, numeric, strict=True)
-        ]
-        return "│ " + " │ ".join(padded) + " │"
-
-    def rule(left: str, mid: str, right: str) -> str:
-        return left + mid.join("─" * (w + 2) for w in widths) + right
-
-    lines = [title, rule("┌", "┬", "┐"), line(heads), rule("├", "┼", "┤")]
-    lines += [line(row) for row in body]
-    lines += [rule("├", "┼", "┤"), line(foot), rule("└", "┴", "┘")]
-    return "\n".join(lines)
+    return fmt
 
 
-def run(args: argparse.Namespace, db: str | Path) -> int:
-    from trimline.metering import store
-
+@click.command(
+    short_help="Usage and savings by team, model, session, day, block",
+    epilog="""\b
+Examples:
+  trimline report                      (by day)
+  trimline report --by session --since 7d
+  trimline report --by block           (Claude's five-hour billing blocks)
+  trimline report --by model --since 2026-01-01 --until 2026-02-01 --format csv""",
+)
+@click.option(
+    "--by",
+    type=click.Choice(BY),
+    default="day",
+    help="one row per team, model, session, day or 5-hour block",
+)
+@click.option(
+    "--since",
+    metavar="WHEN",
+    help="from: 7d, 24h, YYYY-MM-DD, YYYYMMDD, ISO time or unix seconds (UTC)",
+)
+@click.option("--until", metavar="WHEN", help="before this time (same forms)")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("table", "json", "csv", "md", "html")),
+    default="table",
+    help="output format (md and html: with --weekly)",
+)
+@click.option("--json", "as_json", is_flag=True, help="the same as --format json")
+@click.option(
+    "--weekly",
+    is_flag=True,
+    help="the weekly review (spend and budget variance per team, cost drivers, compression"
+    " opportunities, savings) as --format md (default) or html",
+)
+@click.option(
+    "--budgets",
+    metavar="FILE",
+    help="budgets file for --weekly [default: ~/.trimline/budgets.toml]",
+)
+@db_option
+def report_command(
+    by: str,
+    since: str | None,
+    until: str | None,
+    fmt: str,
+    as_json: bool,
+    weekly: bool,
+    budgets: str | None,
+    db: str | None,
+) -> int:
+    """Usage and savings by team, model, session, day or five-hour block."""
     try:
-        since = parse_time(args.since)
-        until = parse_time(args.until)
+        start = parse_time(since)
+        end = parse_time(until)
     except BadQuery as e:
-        print(f"trimline report: {e}", file=sys.stderr)
-        return 2
-    if getattr(args, "weekly", False):
-        return weekly(args, db, since, until)
-    if args.format in ("md", "html"):
-        print(f"trimline report: --format {args.format} goes with --weekly", file=sys.stderr)
-        return 2
-    conn = store.connect(db, readonly=True)
-    try:
-        columns, out = report(conn, args.by, since, until)
-    finally:
-        conn.close()
-    if args.format == "json":
+        raise UserError(f"{e}; e.g. --since 7d or --since 2026-01-31", 2) from None
+    if weekly:
+        return weekly_review(db, fmt, start, end, budgets)
+    if fmt in ("md", "html"):
+        raise UserError(f"--format {fmt} goes with --weekly; add --weekly, or choose table", 2)
+    with read_store(db) as conn, working(f"adding up usage by {by}"):
+        columns, out = report(conn, by, start, end)
+    if as_json or fmt == "json":
         fields = [k for k, _ in columns]
-        payload = {
-            "by": args.by,
-            "since": since,
-            "until": until,
-            "rows": [{k: r.get(k) for k in fields} for r in out],
-            "totals": totals(out),
-        }
-        sys.stdout.buffer.write(orjson.dumps(payload, option=orjson.OPT_INDENT_2) + b"\n")
-    elif args.format == "csv":
+        emit_json(
+            {
+                "by": by,
+                "since": start,
+                "until": end,
+                "rows": [{k: r.get(k) for k in fields} for r in out],
+                "totals": totals(out),
+            }
+        )
+    elif fmt == "csv":
         buf = io.StringIO()
         writer = csv.writer(buf)
         writer.writerow([k for k, _ in columns])
@@ -188,49 +222,32 @@ def run(args: argparse.Namespace, db: str | Path) -> int:
             )
         sys.stdout.write(buf.getvalue())
     else:
-        title = f"Trimline usage by {args.by}" + (f" since {_when(since)} UTC" if since else "")
-        print(table(columns, out, title))
+        render(
+            columns,
+            out,
+            f"Trimline usage by {by}" + (f" since {_when(start)} UTC" if start else ""),
+        )
     return 0
 
 
-def add_parser(sub: Any, db_help: str) -> argparse.ArgumentParser:
-    r = sub.add_parser(
-        "report", help="usage and savings by team, model, session, day or 5-hour block"
-    )
-    r.add_argument("--by", choices=BY, default="day")
-    r.add_argument(
-        "--since", help="from: 7d, 24h, YYYY-MM-DD, YYYYMMDD, ISO time or unix seconds (UTC)"
-    )
-    r.add_argument("--until", help="before this time (same forms)")
-    r.add_argument("--format", choices=("table", "json", "csv", "md", "html"), default="table")
-    r.add_argument(
-        "--weekly",
-        action="store_true",
-        help="the weekly review (spend and budget variance per team, cost drivers, compression"
-        " opportunities, savings) as --format md (default) or html",
-    )
-    r.add_argument("--budgets", help="budgets file for --weekly (default ~/.trimline/budgets.toml)")
-    r.add_argument("--db", help=db_help)
-    return r
-
-
-def weekly(
-    args: argparse.Namespace, db: str | Path, since: float | None, until: float | None
+def weekly_review(
+    db: str | None, fmt: str, since: float | None, until: float | None, budgets: str | None
 ) -> int:
     """``--weekly``: the review from ``metering.weekly``; budgets from the usual file."""
-    from trimline.cli.budgets import budget_file
-    from trimline.metering import budgets, store
+    from trimline.cli.serve import budget_file
+    from trimline.metering import budgets as budget_config
     from trimline.metering.weekly import render_weekly
 
+    path = budget_file(budgets)
     try:
-        config = budgets.load(budget_file(args.budgets) or None)
-    except budgets.BudgetFileError as e:
-        print(f"trimline report: {e}", file=sys.stderr)
-        return 2
-    conn = store.connect(db, readonly=True)
-    try:
-        fmt = "html" if args.format == "html" else "md"
-        sys.stdout.write(render_weekly(conn, fmt, since, until, config))
-    finally:
-        conn.close()
+        config = budget_config.load(path or None)
+    except budget_config.BudgetFileError as e:
+        raise UserError(f"--budgets {path}: {e}; fix the file", 2) from None
+    with read_store(db) as conn, working("writing the weekly review"):
+        text = render_weekly(conn, "html" if fmt == "html" else "md", since, until, config)
+    sys.stdout.write(text)
     return 0
+
+
+report_command.name = "report"
+COMMANDS = [report_command]

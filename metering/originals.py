@@ -8,6 +8,7 @@ are pruned, least recently stored first.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sqlite3
 import threading
@@ -110,6 +111,9 @@ class Originals:
         return removed
 
     def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error):  # read-only, or a reader holds the log open
+            # The write-ahead log folded in: the file alone holds every original.
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._conn.close()
 
 

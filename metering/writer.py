@@ -52,6 +52,17 @@ def lighten(r: CallRecord) -> None:
         b.text_before = b.text_after = None
 
 
+def checkpoint(conn: object) -> None:
+    """Folds SQLite's write-ahead log into the database file and empties it, so that the
+    .db alone holds every record once the proxy has stopped (a copy of it is a backup)."""
+    if getattr(conn, "dialect", "sqlite") != "sqlite":
+        return
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[attr-defined]
+    except Exception as e:  # a reader holding the log open: the next start folds it in
+        log.warning("could not checkpoint the database's write-ahead log: %s", e)
+
+
 class RecordWriter:
     def __init__(
         self,
@@ -91,7 +102,12 @@ class RecordWriter:
             # A database server that is down at start must not stop the proxy: records are
             # held back until it answers.
             log.warning("metering store unavailable at start (%s: %s)", type(e).__name__, e)
-        self.originals = Originals(originals_path(self.db_path))
+        # Only with --store-originals does an original ever arrive: the store is made then, not
+        # before (a store left by an earlier run is opened so that its retention still runs).
+        self._originals_path = originals_path(self.db_path)
+        self.originals: Originals | None = (
+            Originals(self._originals_path) if self._originals_path.exists() else None
+        )
         self._next_prune = 0.0
         self._thread = threading.Thread(target=self._run, name="trimline-writer", daemon=True)
         self._thread.start()
@@ -140,8 +156,10 @@ class RecordWriter:
             log.error("metering writer stuck: %d queued record(s) not written", self.pending)
         self._thread.join(timeout=STOP_GRACE + 10)
         if self._conn is not None:
+            checkpoint(self._conn)
             self._conn.close()
-        self.originals.close()
+        if self.originals is not None:
+            self.originals.close()
 
     def _run(self) -> None:
         while True:
@@ -199,8 +217,10 @@ class RecordWriter:
         originals = [(i.id, mask(i.text)) for i in items if isinstance(i, Original)]
         try:
             if originals:
+                if self.originals is None:
+                    self.originals = Originals(self._originals_path)
                 self.originals.put_many(originals)
-            if time.monotonic() > self._next_prune:
+            if self.originals is not None and time.monotonic() > self._next_prune:
                 self._next_prune = time.monotonic() + PRUNE_EVERY
                 self.originals.prune()
         except Exception:

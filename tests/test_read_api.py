@@ -4,6 +4,7 @@ report`` checked against sums worked out independently from the calls made."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import urllib.error
@@ -249,7 +250,12 @@ def test_metrics_are_fed_live_and_agree_with_the_calls(served: tuple[Proxy, Expe
 
 def run_cli(*args: str) -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "trimline.cli", *args], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "trimline.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        # Wide enough for every column: tables fit the terminal, and pytest's is 80.
+        env={**os.environ, "COLUMNS": "250"},
     )
     assert done.returncode == 0, done.stderr
     return done.stdout

@@ -251,11 +251,11 @@ def test_route_explain_cli(tmp_path: Path) -> None:
 
 
 def test_routing_is_off_unless_asked_for() -> None:
-    from trimline.cli.main import parser
+    from trimline.cli.main import cli
     from trimline.cli.serve import build_options
 
-    args = parser().parse_args(["serve"])
-    assert args.routing is None
+    ctx = cli.commands["serve"].make_context("serve", [])
+    assert ctx.params["routing"] is None
     opts = build_options(
         mode="forward", upstream=None, host="127.0.0.1", port=1, stats_port=2, db=Path("x"),
         threshold=300, hosts="h", confdir=None, redirect="",
