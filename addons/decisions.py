@@ -72,7 +72,7 @@ class Decisions:
         submit: Callable[[Decision], None],
         *,
         max_entries: int = 8192,
-        max_bytes: int = 128 << 20,
+        max_bytes: int = 64 << 20,
     ) -> None:
         self.submit = submit
         self.max_entries = max_entries

@@ -50,6 +50,7 @@ class Outcome:
     saved_new: int = 0  # of tokens_before - tokens_after, on blocks decided on this turn
     elements: int = 0
     walked: int = 0  # elements walked (the rest came from the replayed prefix)
+    error: str | None = None  # elements that could not be read (sent as they came)
 
 
 def _field(fields: dict[str, Any], name: str, raw: bytes, start: int, end: int) -> None:
@@ -126,12 +127,14 @@ class Rewriter:
             start = None if empty else first
 
         new: list[tuple[int, int, int, Any]] = []
+        unreadable: list[str] = []
         if start is not None:
             for i, (s, e) in enumerate(splice.elements_from(raw, start), start=c):
                 try:
                     element = splice.loads(raw[s:e])
-                except ValueError:
+                except (ValueError, RecursionError) as exc:
                     element = _UNPARSED  # left as it is; the rest of the body is not
+                    unreadable.append(f"element {i} sent as it came ({type(exc).__name__})")
                 new.append((i, s, e, element))
             list_end = splice.array_end(raw, new[-1][2])
         elif marks:
@@ -142,6 +145,8 @@ class Rewriter:
         latest = provider.first_latest([n[3] for n in new], count)
 
         outcome = Outcome(None, fields, elements=count, walked=len(new))
+        if unreadable:
+            outcome.error = "; ".join(unreadable[:3])
         view = memoryview(raw)
         for i, s, e, element in new:
             blocks = [] if element is _UNPARSED else provider.element_blocks(element, i, scan)

@@ -93,6 +93,8 @@ class ToolOutputs:
         record.tokens_method = TOKENS_METHOD
         record.replayed_blocks = outcome.replayed_blocks
         record.saved_new = outcome.saved_new
+        if outcome.error is not None:
+            record.error = f"request: {outcome.error}"[:500]
         return outcome
 
     def close(self) -> None:

@@ -657,7 +657,8 @@ BAD_BODIES = [
     ("content of scalars", _doc([{"role": "user", "content": 7}, {"role": 3}]), {}, False),
     ("deeply nested", DEEP, {}, True),
     ("invalid utf-8", b'{"model": "m", "messages": [{"role": "user", "content": "\xff\xfe"}]}', {}, True),
-    ("lone surrogate", b'{"model": "m", "messages": [{"role": "user", "content": "\\ud800"}]}', {}, True),
+    # Valid JSON that orjson refuses: read by the standard library, nothing to report.
+    ("lone surrogate", b'{"model": "m", "messages": [{"role": "user", "content": "\\ud800"}]}', {}, False),
     ("unknown encoding", gzip.compress(_doc(_tool_turn(pytest_log()))), {"content-encoding": "x-rot13"}, True),
     ("bad gzip", b"\x1f\x8b\x08\x00garbage", {"content-encoding": "gzip"}, True),
     ("image result", _doc(_tool_turn([IMAGE])), {}, False),
