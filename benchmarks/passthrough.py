@@ -192,19 +192,18 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> dict:
         mitmdump(upstream, tmp) as mitm_url,
         trimline_serve(Path(tmp), upstream=upstream) as proxy,
     ):
-        if True:  # one block: every measurement runs with all three up
-            mitm_pid = _pid_listening(mitm_url)
-            targets = {"direct": upstream, "mitmdump": mitm_url, "trimline": proxy.url}
-            urls = {"mitmdump": mitm_url, "trimline": proxy.url}
-            pids = {"mitmdump": mitm_pid, "trimline": proxy.process.pid}
-            log("passthrough: size sweep")
-            data["size"] = size_sweep(targets, reps, sizes)
-            log("passthrough: history sweep")
-            data["history"] = history_sweep(targets, reps, turns)
-            log("passthrough: CPU per request")
-            data["cpu_ms_per_request"] = cpu_per_request(urls, pids, session_turns, 2)
-            log("passthrough: concurrency")
-            data["concurrency"] = concurrency(urls, pids, clients, session_turns)
+        mitm_pid = _pid_listening(mitm_url)
+        targets = {"direct": upstream, "mitmdump": mitm_url, "trimline": proxy.url}
+        urls = {"mitmdump": mitm_url, "trimline": proxy.url}
+        pids = {"mitmdump": mitm_pid, "trimline": proxy.process.pid}
+        log("passthrough: size sweep")
+        data["size"] = size_sweep(targets, reps, sizes)
+        log("passthrough: history sweep")
+        data["history"] = history_sweep(targets, reps, turns)
+        log("passthrough: CPU per request")
+        data["cpu_ms_per_request"] = cpu_per_request(urls, pids, session_turns, 2)
+        log("passthrough: concurrency")
+        data["concurrency"] = concurrency(urls, pids, clients, session_turns)
     data["ratios"] = ratios(data)
     return data
 
@@ -245,12 +244,73 @@ def ratios(data: dict) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--quick", action="store_true")
+    p.add_argument("--quick", action="store_true", help="fewer samples, smaller sizes")
+    p.add_argument("--json", action="store_true", help="print the raw figures as JSON")
     args = p.parse_args(argv)
-    data = run(args.quick)
-    print(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode())
+    data = run(args.quick, log=lambda m: print(m, file=sys.stderr))
+    if args.json:
+        print(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode())
+    else:
+        print("\n".join(markdown(data)))
     return 0
 
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+TARGETS = {
+    "100 turns + new 5 KB, added p50": ("≤ 1.5×", 1.5),
+    "new 100 KB block, added p50": ("≤ 3×", 3.0),
+    "new 1 MB block, added p50": ("≤ 3×", 3.0),
+    "CPU per request, 50-turn session": ("≤ 2×", 2.0),
+    "throughput, 16 clients": ("≥ 0.5×", -0.5),
+    "throughput, 64 clients": ("≥ 0.5×", -0.5),
+    "200 turns minus 10 turns, ms (Trimline)": ("≤ +1 ms", 1.0),
+}
+
+
+def markdown(p: dict | None) -> list[str]:
+    """The report's section: every figure beside mitmdump's, as a ratio, with its target."""
+    from benchmarks.common import table
+
+    out = ["## 5. Beside plain mitmdump", ""]
+    if not p or "error" in p:
+        return [*out, f"Section not run{': ' + p['error'] if p else ''}.", ""]
+    out.append(
+        "The same bytes straight to a fake Messages API, through plain mitmdump and through "
+        "trimline serve, interleaved sample by sample (`python -m benchmarks.passthrough`). "
+        "Added latency is a route's p50 minus the direct p50 for the same bodies; ratios are "
+        "Trimline over mitmdump."
+    )
+    out.append("")
+    rows = []
+    for label, v in {**p.get("size", {}), **p.get("history", {})}.items():
+        name = f"new {label} block" if label in SIZES else f"{label} + new 5 KB block"
+        rows.append([name, f"{v['mitmdump']:.2f}", f"{v['trimline']:.2f}"])
+    out += [table(["added latency, p50 (ms)", "mitmdump", "Trimline"], rows, "lrr"), ""]
+    conc = p.get("concurrency", {})
+    rows = [
+        [f"requests/s, {k}", f"{v['mitmdump']:.0f}", f"{v['trimline']:.0f}"]
+        for k, v in conc.get("rps", {}).items()
+    ]
+    cpu = p.get("cpu_ms_per_request")
+    if cpu:
+        rows.append(
+            ["CPU ms/request, 50-turn session", f"{cpu['mitmdump']:.2f}", f"{cpu['trimline']:.2f}"]
+        )
+    rows += [
+        [f"RSS MB {k}", f"{v['mitmdump']:.0f}", f"{v['trimline']:.0f}"]
+        for k, v in conc.get("rss_mb", {}).items()
+    ]
+    out += [table(["load", "mitmdump", "Trimline"], rows, "lrr"), ""]
+    rows = []
+    for label, value in p.get("ratios", {}).items():
+        target, bound = TARGETS.get(label, ("", None))
+        met = ""
+        if bound is not None:
+            met = "yes" if (value >= -bound if bound < 0 else value <= bound) else "no"
+        shown = f"{value:+.2f} ms" if label.endswith("ms (Trimline)") else f"{value:.2f}×"
+        rows.append([label, shown, target, met])
+    out += [table(["ratio", "measured", "target", "met"], rows, "lrll"), ""]
+    return out
