@@ -105,12 +105,19 @@ def main(argv: list[str] | None = None) -> int:
         f"\n{counts['ok']} requests in {elapsed / 60:.1f} min ({counts['ok'] / elapsed:.1f}/s), "
         f"{counts['failed']} failed; {stats['requests']} recorded"
     )
+    # The measure: from a sixth of the run (minute 5 of 30) to the end, within 10%.
+    warm = next(s for s in samples if s[0] >= elapsed / 6)
+    change = (samples[-1][1] - warm[1]) / warm[1]
+    print(
+        f"RSS at {warm[0] / 60:.1f} min {warm[1]:.1f} MB, at the end {samples[-1][1]:.1f} MB: "
+        f"{change:+.1%} ({'flat' if abs(change) <= 0.10 else 'NOT flat'}, ±10%)"
+    )
     print(
         f"RSS: start {samples[0][1]:.1f} MB, peak {max(s[1] for s in samples):.1f} MB, "
         f"end {samples[-1][1]:.1f} MB; last third vs middle third {growth:+.1f} MB: "
         + ("plateaus" if plateau else f"STILL GROWING (over {args.slack_mb} MB)")
     )
-    return 0 if plateau and not counts["failed"] else 1
+    return 0 if plateau and abs(change) <= 0.10 and not counts["failed"] else 1
 
 
 if __name__ == "__main__":
