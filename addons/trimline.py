@@ -354,6 +354,7 @@ class Trimline:
                 if isinstance(payload.get("response"), dict):
                     start, end = splice.locate(raw, 0, ("response",))
                 outcome = await asyncio.to_thread(self._compress, state, raw[start:end], headers)
+                state.record.stream = True  # a WebSocket answers in events, whatever it says
                 if outcome.out is not None:
                     message.content = raw[:start] + outcome.out + raw[end:]
             except Exception as e:  # fail open
