@@ -79,3 +79,10 @@ def add_options(loader: Any) -> None:
     loader.add_option(
         "trimline_budgets", str, "", "TOML file of budgets, alert levels and anomaly rules."
     )
+    loader.add_option(
+        "trimline_exact_counts",
+        bool,
+        False,
+        "Count each compressed block's tokens exactly (cl100k) in the metering writer, once "
+        "per decision, instead of keeping the request path's estimate (costs CPU in the proxy).",
+    )

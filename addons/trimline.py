@@ -147,6 +147,8 @@ class Trimline:
             self.hosts = {h.strip() for h in ctx.options.trimline_hosts.split(",") if h.strip()}
         if "trimline_retention_days" in updated and self.writer is not None:
             self.writer.retention_days = ctx.options.trimline_retention_days
+        if "trimline_exact_counts" in updated and self.writer is not None:
+            self.writer.exact_counts = ctx.options.trimline_exact_counts
         if "trimline_db" in updated or self.writer is None:
             if self.writer is not None:
                 self.writer.close()
@@ -154,6 +156,7 @@ class Trimline:
             self.writer = RecordWriter(
                 ctx.options.trimline_db or default_db_path(),
                 retention_days=ctx.options.trimline_retention_days,
+                exact_counts=ctx.options.trimline_exact_counts,
             )
             self.decisions = Decisions(self.writer.db_path, self.writer.submit)
         if config is not None or "trimline_db" in updated:

@@ -67,8 +67,12 @@ class RecordWriter:
         batch: int = 256,
         max_pending: int = 20_000,
         retention_days: int = 0,
+        exact_counts: bool = False,
     ) -> None:
         self.db_path = db.target(db_path)
+        # Blocks decided on a call counted with cl100k (some 100 ms per MB of the writer's CPU,
+        # in the proxy's process) rather than left at the request path's estimate.
+        self.exact_counts = exact_counts
         self.batch = batch
         self.max_pending = max_pending
         # Raw rows older than this many days are rolled up and pruned (0: kept forever).
@@ -183,7 +187,7 @@ class RecordWriter:
     def _handle(self, items: list[object]) -> None:
         for item in items:
             if isinstance(item, CallRecord):
-                _complete(item)
+                _complete(item, self.exact_counts)
                 metrics.observe(item)
                 self._pending_calls.append(item)
             elif isinstance(item, Decision):
@@ -289,13 +293,16 @@ class RecordWriter:
             self._pending_calls.clear()
 
 
-def _complete(r: CallRecord) -> None:
+def _complete(r: CallRecord, exact: bool = True) -> None:
     """Fills in what is too slow for the request path: exact counts of the blocks decided
-    on this call, the cost, and output tokens the provider did not report.
+    on this call (if ``exact``), the cost, and output tokens the provider did not report.
     Never raises: a record is kept with whatever could be worked out (a provider that
     reports impossible usage, such as more cached tokens than input, leaves no cost)."""
     try:
-        count_blocks(r.blocks)
+        if exact:
+            count_blocks(r.blocks)
+        for b in r.blocks:
+            b.text_before = b.text_after = None
     except Exception:
         log.warning("block tokens not counted", exc_info=True)
     if r.tokens_before is None:

@@ -5,6 +5,7 @@ savings never above the call's total; one block row per distinct decision."""
 
 from __future__ import annotations
 
+import copy
 import random
 from collections.abc import Iterator
 from pathlib import Path
@@ -97,11 +98,9 @@ def test_figures_are_the_same_under_a_backlog_and_on_replay(
         _, record = rewrite(addon, "/v1/messages", raw)
         assert record.error is None
         records.append(record)
-    calm = RecordWriter(tmp_path / "calm.db")
-    busy = RecordWriter(tmp_path / "busy.db")
+    calm = RecordWriter(tmp_path / "calm.db", exact_counts=True)
+    busy = RecordWriter(tmp_path / "busy.db", exact_counts=True)
     busy.light_after = -1  # as if the backlog were long: texts let go on submit
-    import copy
-
     for r in records:
         calm.submit(copy.deepcopy(r))
         busy.submit(copy.deepcopy(r))
@@ -128,3 +127,17 @@ def test_figures_are_the_same_under_a_backlog_and_on_replay(
     methods = {m for (m,) in conn.execute("SELECT DISTINCT tokens_method FROM blocks")}
     conn.close()
     assert methods <= {"estimate"}  # under a backlog, block rows say they are estimates
+
+
+def test_blocks_keep_their_estimates_unless_exact_counts_are_asked_for(
+    addon: Trimline, tmp_path: Path
+) -> None:
+    writer = RecordWriter(tmp_path / "w.db")
+    for raw in session(random.Random(5), 4):
+        _, record = rewrite(addon, "/v1/messages", raw)
+        writer.submit(record)
+    writer.close()
+    conn = store.connect(tmp_path / "w.db", readonly=True)
+    methods = {m for (m,) in conn.execute("SELECT DISTINCT tokens_method FROM blocks")}
+    conn.close()
+    assert methods == {"estimate"}
