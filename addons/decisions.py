@@ -53,8 +53,9 @@ def decode(data: bytes) -> Result:
 
 
 def entry_bytes(result: Result) -> int:
-    """What an entry holds in memory: its text as Python stores it, the result and its
-    elisions, the key and the LRU's links (measured with ``sys.getsizeof``)."""
+    """What an entry holds in memory: its text as Python stores it (with the UTF-8 copy that
+    encoding it leaves attached), the result and its elisions, the key and the LRU's links
+    (measured with ``sys.getsizeof`` and tracemalloc: ``tests/test_splice.py``)."""
     return sys.getsizeof(result.text) + 120 * len(result.elided) + 400
 
 
@@ -125,9 +126,12 @@ class Decisions:
         """The decision kept for the block, and True if it is this one (another request
         may have decided the same block first: then that one stands)."""
         stored = result if result.changed else left_alone(result)
+        # Encoded first: orjson leaves a UTF-8 copy of a non-ASCII text attached to it, which
+        # the entry's size must include.
+        encoded = encode(stored)
         kept = self._remember(key, stored)
         if kept is stored:
-            self.submit(Decision(key, encode(stored)))
+            self.submit(Decision(key, encoded))
         return kept, kept is stored
 
     def _remember(self, key: bytes, result: Result) -> Result:

@@ -233,3 +233,38 @@ def test_openai_chat_results_are_spliced() -> None:
 def test_a_body_that_is_not_json_is_refused_whole() -> None:
     with pytest.raises(ValueError):
         Rewriter().rewrite(b'{"model":"m","messages":[{"role":"user"', anthropic, "", Decider())
+
+
+def test_the_caches_bound_what_they_hold_in_bytes() -> None:
+    """Their own byte counts are within reach of what tracemalloc measures, and stay
+    under the bound however many sessions come by."""
+    import tracemalloc
+
+    from trimline.addons.decisions import Decisions
+
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        rewriter = Rewriter(Replay(max_bytes=8 << 20))
+        rng = random.Random(3)
+        for s in range(60):
+            for raw in anthropic_session(rng, 12)[-2:]:
+                rewriter.rewrite(raw, anthropic, f"s{s}", Decider())
+        held = tracemalloc.get_traced_memory()[0] - base
+        assert rewriter.replay.bytes <= 8 << 20
+        assert held < 3 * (8 << 20)  # the count is of the right order, not a tenth of it
+    finally:
+        tracemalloc.stop()
+
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        decisions = Decisions(Path("/nonexistent/d.db"), lambda d: None, max_bytes=4 << 20)
+        for i in range(2000):
+            text = f"{i} " + "é" * 5000  # two bytes a character in Python's own storage
+            decisions.put(i.to_bytes(4, "big"), Result(text, "t", 1, 1, (Elision(1, 1, "x"),)))
+        held = tracemalloc.get_traced_memory()[0] - base
+        assert decisions.bytes <= 4 << 20
+        assert held < 2 * (4 << 20)
+    finally:
+        tracemalloc.stop()
