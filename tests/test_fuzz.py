@@ -696,7 +696,7 @@ def test_a_compressor_over_its_time_limit_leaves_the_block_alone(
             pass
         raise AssertionError("should have been abandoned")
 
-    monkeypatch.setattr("trimline.addons.trimline.compress", spin)
+    monkeypatch.setattr("trimline.addons.bounded.compress", spin)
     log = "\n".join(f"tests/test_{i}.py::test_{i} PASSED" for i in range(400))
     body = {
         "model": "claude-sonnet-4-5",
