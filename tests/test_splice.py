@@ -14,7 +14,9 @@ from typing import Any
 
 import orjson
 import pytest
-from trimline.addons.providers import anthropic, openai_chat, openai_responses
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from trimline.addons.providers import anthropic, openai_chat, openai_responses, splice
 from trimline.addons.providers.base import ToolBlock
 from trimline.addons.replay import Replay
 from trimline.addons.rewrite import Rewriter
@@ -268,3 +270,32 @@ def test_the_caches_bound_what_they_hold_in_bytes() -> None:
         assert held < 2 * (4 << 20)
     finally:
         tracemalloc.stop()
+
+
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30),
+    lambda inner: (
+        st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=5), inner, max_size=5)
+    ),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.lists(_JSON, max_size=6), indent=st.booleans())
+def test_the_walk_finds_what_the_parser_finds(value: list, indent: bool) -> None:
+    raw = json.dumps(value, indent=2 if indent else None, ensure_ascii=False).encode()
+    spans = list(splice.elements(raw, splice.ws(raw, 0)))
+    assert [json.loads(raw[s:e]) for s, e in spans] == value
+    for (s, e), element in zip(spans, value, strict=True):
+        assert splice.value_end(raw, s) == e
+        if isinstance(element, dict):
+            found = {name: json.loads(raw[a:b]) for name, a, b in splice.members(raw, s)}
+            assert found == element
+            for name in element:
+                a, b = splice.locate(raw, s, (name,))
+                assert json.loads(raw[a:b]) == element[name]
