@@ -73,7 +73,7 @@ class Decisions:
         submit: Callable[[Decision], None],
         *,
         max_entries: int = 8192,
-        max_bytes: int = 64 << 20,
+        max_bytes: int = 16 << 20,
     ) -> None:
         self.submit = submit
         self.max_entries = max_entries

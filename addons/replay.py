@@ -16,7 +16,7 @@ from typing import Any
 
 from trimline.addons.providers.base import Scan
 
-MAX_BYTES = 64 << 20
+MAX_BYTES = 48 << 20
 CANDIDATES = 4  # bodies kept per key (forks and sub-agents share a conversation's start)
 # Python objects per element and per tool call, in bytes, for the memory bound.
 _MARK_BYTES, _CALL_BYTES = 120, 400

@@ -68,6 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--turns", type=int, default=12)
     p.add_argument("--every", type=float, default=5.0, help="seconds between RSS samples")
     p.add_argument("--slack-mb", type=float, default=16.0)
+    p.add_argument(
+        "--warm-minutes",
+        type=float,
+        help="where the flatness check starts (default: a sixth of the run, minute 5 of 30)",
+    )
     args = p.parse_args(argv)
     counts = {"ok": 0, "failed": 0}
     samples: list[tuple[float, float, int]] = []
@@ -106,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{counts['failed']} failed; {stats['requests']} recorded"
     )
     # The measure: from a sixth of the run (minute 5 of 30) to the end, within 10%.
-    warm = next(s for s in samples if s[0] >= elapsed / 6)
+    start_at = args.warm_minutes * 60 if args.warm_minutes is not None else elapsed / 6
+    warm = next((s for s in samples if s[0] >= start_at), samples[-1])
     change = (samples[-1][1] - warm[1]) / warm[1]
     print(
         f"RSS at {warm[0] / 60:.1f} min {warm[1]:.1f} MB, at the end {samples[-1][1]:.1f} MB: "
