@@ -150,8 +150,7 @@ class Rewriter:
         view = memoryview(raw)
         for i, s, e, element in new:
             blocks = [] if element is _UNPARSED else provider.element_blocks(element, i, scan)
-            changes: list[tuple[int, int, bytes]] = []
-            fresh_here = False
+            changes: list[tuple[int, int, bytes, ToolBlock, bool]] = []
             for block in blocks:
                 block.latest = i >= latest
                 got = decide(block)
@@ -162,24 +161,27 @@ class Rewriter:
                     vs, ve = splice.locate(raw, s, block.path)
                 except splice.SpliceError:
                     continue  # not where the parse put it: left as it is
-                changes.append((vs, ve, splice.dumps_str(block.head + result.text)))
-                if fresh:
-                    fresh_here = True
-                else:
+                changes.append((vs, ve, splice.dumps_str(block.head + result.text), block, fresh))
+                if not fresh:
                     outcome.replayed_blocks += 1
-            at, bf, af = s, 0.0, 0.0
-            for vs, ve, replacement in sorted(changes):
-                mid = _tokens(raw[at:vs])
-                bf += mid + _tokens(raw[vs:ve])
-                af += mid + _tokens(replacement)
+            # Each piece is sized on its own, in whole tokens: a block's figures are the same
+            # numbers the call's total is made of, so the blocks' savings add up to the call's.
+            at, el_before, el_after = s, 0, 0
+            for vs, ve, replacement, block, fresh in sorted(changes, key=_start):
+                mid = round(_tokens(raw[at:vs]))
+                block.tokens_before = round(_tokens(raw[vs:ve]))
+                block.tokens_after = round(_tokens(replacement))
+                el_before += mid + block.tokens_before
+                el_after += mid + block.tokens_after
+                if fresh:
+                    outcome.saved_new += block.tokens_before - block.tokens_after
                 pieces.append(view[cursor:vs])
                 pieces.append(replacement)
                 delta += len(replacement) - (ve - vs)
                 cursor = at = ve
-            rest = _tokens(raw[at:e])
-            el_before, el_after = round(bf + rest), round(af + rest)
-            if fresh_here:
-                outcome.saved_new += el_before - el_after
+            rest = round(_tokens(raw[at:e]))
+            el_before += rest
+            el_after += rest
             before += el_before
             after += el_after
             changed += len(changes)
@@ -237,6 +239,10 @@ class Rewriter:
 
 def _end(mark: Mark) -> int:
     return mark.end
+
+
+def _start(change: tuple[int, int, bytes, ToolBlock, bool]) -> int:
+    return change[0]
 
 
 def _first(raw: bytes, first: int, empty: bool) -> list[tuple[int, int]]:

@@ -41,6 +41,8 @@ class ToolOutputs:
     ) -> Outcome:
         """Fills the record's model, stream, session and sizes; returns the new body."""
 
+        made: list[tuple[ToolBlock, BlockRecord]] = []
+
         def decide(block: ToolBlock) -> tuple[Result, bool] | None:
             context = Context(block.tool, block.tool_input, block.is_error, keep_originals)
             t0 = time.perf_counter()
@@ -74,10 +76,17 @@ class ToolOutputs:
                         decision=key,
                     )
                 )
+                made.append((block, record.blocks[-1]))
             return result, fresh
 
         hint = provider.session_id(headers, {}) or ""
         outcome = self.rewriter.rewrite(raw, provider, hint, decide)
+        for block, made_record in made:
+            # The sizes the call's total was made of (the string as sent, JSON escapes and
+            # all), so that the blocks' savings add up to the call's.
+            if block.tokens_before is not None and block.tokens_after is not None:
+                made_record.tokens_before = block.tokens_before
+                made_record.tokens_after = block.tokens_after
         fields = outcome.fields
         record.model = str(fields.get("model") or "")
         record.stream = fields.get("stream") is True

@@ -139,5 +139,14 @@ def test_blocks_keep_their_estimates_unless_exact_counts_are_asked_for(
     writer.close()
     conn = store.connect(tmp_path / "w.db", readonly=True)
     methods = {m for (m,) in conn.execute("SELECT DISTINCT tokens_method FROM blocks")}
+    (blocks_saved,) = conn.execute(
+        "SELECT SUM(tokens_before - tokens_after) FROM blocks"
+    ).fetchone()
+    (new_saved, total_saved) = conn.execute(
+        "SELECT SUM(saved_new), SUM(tokens_before - tokens_after) FROM calls"
+    ).fetchone()
     conn.close()
     assert methods == {"estimate"}
+    # The blocks' savings are the very numbers the calls' totals are made of.
+    assert blocks_saved == new_saved > 0
+    assert total_saved > new_saved  # and re-sent history adds to the calls' savings

@@ -36,6 +36,9 @@ class ToolBlock:
     head: str = ""
     latest: bool = False
     index: int = -1  # the element's position in the conversation
+    # Estimated tokens of the string as sent and as rewritten (set by ``addons.rewrite``).
+    tokens_before: int | None = None
+    tokens_after: int | None = None
 
 
 class Scan:
