@@ -11,7 +11,9 @@ restarts and config changes alike.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -30,7 +32,11 @@ RECONNECT_EVERY = 5.0  # seconds between attempts to reach an unavailable databa
 
 def decision_key(ctx: Context, text: str) -> bytes:
     h = hashlib.blake2b(digest_size=20)
-    h.update(orjson.dumps([ctx.tool, ctx.tool_input, ctx.is_error], option=orjson.OPT_SORT_KEYS))
+    call = [ctx.tool, ctx.tool_input, ctx.is_error]
+    try:
+        h.update(orjson.dumps(call, option=orjson.OPT_SORT_KEYS))
+    except TypeError:  # a lone surrogate in the input: the standard library escapes it
+        h.update(json.dumps(call, sort_keys=True).encode())
     h.update(b"\0")
     h.update(text.encode("utf-8", "surrogatepass"))
     return h.digest()
@@ -46,13 +52,20 @@ def decode(data: bytes) -> Result:
     return Result(d["text"], d["kind"], d["tokens_before"], d["tokens_after"], elided)
 
 
+def entry_bytes(result: Result) -> int:
+    """What an entry holds in memory: its text as Python stores it (with the UTF-8 copy that
+    encoding it leaves attached), the result and its elisions, the key and the LRU's links
+    (measured with ``sys.getsizeof`` and tracemalloc: ``tests/test_splice.py``)."""
+    return sys.getsizeof(result.text) + 120 * len(result.elided) + 400
+
+
 def left_alone(result: Result) -> Result:
     """A decision to send the block as it came: no need to keep its text."""
     return Result("", result.kind, result.tokens_before, result.tokens_after)
 
 
 class Decisions:
-    """An LRU in front of the ``decisions`` table, bounded in entries and bytes."""
+    """An LRU in front of the ``decisions`` table, bounded in entries and in bytes of memory."""
 
     def __init__(
         self,
@@ -60,7 +73,7 @@ class Decisions:
         submit: Callable[[Decision], None],
         *,
         max_entries: int = 8192,
-        max_bytes: int = 64 << 20,
+        max_bytes: int = 16 << 20,
     ) -> None:
         self.submit = submit
         self.max_entries = max_entries
@@ -109,21 +122,29 @@ class Decisions:
                 self._conn = None
             return None
 
-    def put(self, key: bytes, result: Result) -> Result:
+    def put(self, key: bytes, result: Result) -> tuple[Result, bool]:
+        """The decision kept for the block, and True if it is this one (another request
+        may have decided the same block first: then that one stands)."""
         stored = result if result.changed else left_alone(result)
-        self._remember(key, stored)
-        self.submit(Decision(key, encode(stored), stored.text))
-        return stored
+        # Encoded first: orjson leaves a UTF-8 copy of a non-ASCII text attached to it, which
+        # the entry's size must include.
+        encoded = encode(stored)
+        kept = self._remember(key, stored)
+        if kept is stored:
+            self.submit(Decision(key, encoded, stored.text))
+        return kept, kept is stored
 
-    def _remember(self, key: bytes, result: Result) -> None:
+    def _remember(self, key: bytes, result: Result) -> Result:
         with self._lock:
-            if key in self._entries:
-                return
+            found = self._entries.get(key)
+            if found is not None:
+                return found
             self._entries[key] = result
-            self.bytes += len(result.text)
+            self.bytes += entry_bytes(result)
             while len(self._entries) > self.max_entries or self.bytes > self.max_bytes:
                 _, old = self._entries.popitem(last=False)
-                self.bytes -= len(old.text)
+                self.bytes -= entry_bytes(old)
+            return result
 
     def close(self) -> None:
         with self._lock:

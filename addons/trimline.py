@@ -20,11 +20,8 @@ import asyncio
 import base64
 import logging
 import sqlite3
-import threading
 import time
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 import orjson
@@ -32,27 +29,26 @@ from mitmproxy import ctx, http
 from mitmproxy.exceptions import OptionsError
 from mitmproxy.proxy.mode_specs import ReverseMode
 from trimline.addons import attribution
-from trimline.addons.decisions import Decisions, decision_key
+from trimline.addons.decisions import Decisions
 from trimline.addons.guard import Guard
-from trimline.addons.providers import anthropic, openai_chat, openai_responses
+from trimline.addons.options import add_options
+from trimline.addons.providers import anthropic, openai_chat, openai_responses, splice
 from trimline.addons.providers.base import Provider, UsageTap
 from trimline.addons.providers.sse import SSEReader
+from trimline.addons.rewrite import Outcome
 from trimline.addons.routing.step import Router
 from trimline.addons.streams import decode_body, decoder
-from trimline.addons.task import task_text
+from trimline.addons.tool_outputs import ToolOutputs
 from trimline.addons.upstream_errors import UpstreamErrors
 from trimline.addons.upstream_errors import counts as upstream_counts
-from trimline.compressors import DEFAULT_THRESHOLD, Context, Result, compress
-from trimline.compressors.base import block_id
-from trimline.compressors.registry import EXACT_CHARS
 from trimline.compressors.shellcmd import contains_credential
 from trimline.compressors.tokens import count_tokens
-from trimline.core.paths import DEFAULT_HOSTS, default_db_path
-from trimline.metering import budgets, retention, stats
+from trimline.core.paths import default_db_path
+from trimline.metering import budgets, stats
 from trimline.metering.access import AccessError, require_safe_binding, resolve_token
 from trimline.metering.db import redact
 from trimline.metering.prices import use_price_file
-from trimline.metering.records import BlockRecord, CallRecord, Original
+from trimline.metering.records import CallRecord
 from trimline.metering.server import StatsServer
 from trimline.metering.user_prices import PriceFileError
 from trimline.metering.writer import RecordWriter
@@ -64,9 +60,6 @@ TAG_HEADER_PREFIX = "x-trimline-"
 OVERHEAD_HEADER = "x-trimline-overhead-ms"
 # Larger request bodies go upstream untouched (and the skip is recorded).
 MAX_BODY_BYTES = 64 << 20
-# CPU time a compressor may spend on one block before the block goes as it came (and is
-# left alone from then on): a pathological regex must not hold a request up.
-COMPRESS_LIMIT_MS = 1000
 
 
 class CallState:
@@ -105,57 +98,6 @@ class WebSocketCalls:
         self.pending: deque[CallState] = deque()
 
 
-class BoundedCompress:
-    """``compress`` in a few worker threads, abandoning a block that takes too long.
-
-    The limit is on the worker's CPU time, so a busy proxy does not abandon ordinary
-    blocks; wall time is a backstop (five times the limit, waiting for a worker included).
-    A thread cannot be killed: an abandoned compressor runs on to its end, and the pool's
-    size caps how many can burn CPU at once.
-    """
-
-    def __init__(self, workers: int = 4) -> None:
-        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="trimline-compress")
-        self.timeouts = 0
-
-    def __call__(self, text: str, context: Context, threshold: int, limit_ms: int) -> Result:
-        if limit_ms <= 0 or len(text) < threshold * 2:
-            return compress(text, context, threshold)
-        clock: list[tuple[int, float]] = []
-
-        def work() -> Result:
-            if hasattr(time, "pthread_getcpuclockid"):
-                clock.append(
-                    (time.pthread_getcpuclockid(threading.get_ident()), time.thread_time())
-                )
-            return compress(text, context, threshold)
-
-        limit = limit_ms / 1000
-        future = self._pool.submit(work)
-        deadline = time.monotonic() + 5 * limit
-        while True:
-            try:
-                return future.result(timeout=min(0.05, limit))
-            except FutureTimeout:
-                pass
-            cpu = time.clock_gettime(clock[0][0]) - clock[0][1] if clock else 0.0
-            if cpu > limit or time.monotonic() > deadline:
-                break
-        future.cancel()
-        self.timeouts += 1
-        log.warning(
-            "trimline: compressor over %d ms on a %s block of %d chars: left alone",
-            limit_ms,
-            context.tool or "tool",
-            len(text),
-        )
-        tokens = max(1, len(text) // 4)  # an estimate: counting could be slow on such input
-        return Result(text, "timeout", tokens, tokens)
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
-
-
 WS_FINAL_EVENTS = ("response.completed", "response.incomplete", "response.failed", "error")
 
 
@@ -167,7 +109,7 @@ class Trimline:
         self.writer: RecordWriter | None = None
         self.stats_server: StatsServer | None = None
         self.guard: Guard | None = None
-        self.bounded_compress = BoundedCompress()
+        self.outputs = ToolOutputs()
         # API calls between their request hook and their response (or error) hook, so a
         # stopping proxy can let them finish.
         self.in_flight = 0
@@ -176,71 +118,7 @@ class Trimline:
 
     def load(self, loader: Any) -> None:
         self.router.load(loader)
-        loader.add_option(
-            "trimline_db",
-            str,
-            "",
-            "SQLite database path (default ~/.trimline/trimline.db) or postgresql:// URL.",
-        )
-        loader.add_option(
-            "trimline_retention_days",
-            int,
-            retention.DEFAULT_DAYS,
-            "Days raw per-call rows are kept before they are rolled up by day (0: forever).",
-        )
-        loader.add_option(
-            "trimline_stats_port", int, 8081, "Port of the stats endpoint (0: any free port)."
-        )
-        loader.add_option(
-            "trimline_stats_host", str, "127.0.0.1", "Address the stats endpoint binds to."
-        )
-        loader.add_option(
-            "trimline_stats_token",
-            str,
-            "",
-            "Bearer token the stats endpoint requires (needed beyond loopback;"
-            " default $TRIMLINE_STATS_TOKEN).",
-        )
-        loader.add_option(
-            "trimline_threshold",
-            int,
-            DEFAULT_THRESHOLD,
-            "Tool outputs under this many tokens are left alone.",
-        )
-        loader.add_option(
-            "trimline_prices",
-            str,
-            "",
-            "TOML file of your own prices per model (dollars per million tokens).",
-        )
-        loader.add_option(
-            "trimline_attribution",
-            str,
-            "",
-            "TOML file mapping API-key fingerprints or working directories to tags.",
-        )
-        loader.add_option(
-            "trimline_hosts",
-            str,
-            DEFAULT_HOSTS,
-            "Comma-separated API hosts to work on in forward mode (reverse mode: the upstream).",
-        )
-        loader.add_option(
-            "trimline_store_originals",
-            bool,
-            False,
-            "Keep each compressed tool output's original (zstd, local, 30-day retention) so "
-            "markers can point at `trimline show`. Off: no tool content is stored.",
-        )
-        loader.add_option(
-            "trimline_compress_limit_ms",
-            int,
-            COMPRESS_LIMIT_MS,
-            "CPU time a compressor may spend on one block before it goes as it came (0: no limit).",
-        )
-        loader.add_option(
-            "trimline_budgets", str, "", "TOML file of budgets, alert levels and anomaly rules."
-        )
+        add_options(loader)
 
     def configure(self, updated: set[str]) -> None:
         if updated & {"trimline_stats_host", "trimline_stats_token"}:
@@ -273,6 +151,8 @@ class Trimline:
             self.hosts = {h.strip() for h in ctx.options.trimline_hosts.split(",") if h.strip()}
         if "trimline_retention_days" in updated and self.writer is not None:
             self.writer.retention_days = ctx.options.trimline_retention_days
+        if "trimline_exact_counts" in updated and self.writer is not None:
+            self.writer.exact_counts = ctx.options.trimline_exact_counts
         # The store opens when trimline_db is set, or at start on the default: addons loaded
         # after this one configure it before its options are set, and opening then would
         # create the default database even when --db names another.
@@ -290,7 +170,11 @@ class Trimline:
             self.decisions.close()
         target = ctx.options.trimline_db or default_db_path()
         try:
-            self.writer = RecordWriter(target, retention_days=ctx.options.trimline_retention_days)
+            self.writer = RecordWriter(
+                target,
+                retention_days=ctx.options.trimline_retention_days,
+                exact_counts=ctx.options.trimline_exact_counts,
+            )
         except (sqlite3.DatabaseError, OSError) as e:
             # Not a database, corrupt, or not writable: stop, never run on unmetered.
             raise OptionsError(f"database {redact(target)}: {e}") from None
@@ -412,98 +296,54 @@ class Trimline:
         )
         if not raw:
             return
-        body = orjson.loads(raw)
-        if not isinstance(body, dict):
-            raise ValueError("request body is not a JSON object")
-        state.record.request_json = raw
+        record = state.record
+        record.request_json = raw
         headers = {k.lower(): v for k, v in flow.request.headers.items()}
-        compressed = self._compress(state, body, headers)
+        outcome = self._compress(state, raw, headers)
+        sent = outcome.out if outcome.out is not None else raw
+        # Routing and budgets read (and may change) the whole body: parsed only for them,
+        # and only a body they change is serialised again.
+        budgets = self.guard is not None and bool(self.guard.config.budget)
+        body = orjson.loads(sent) if self.router.rules is not None or budgets else outcome.fields
         routed = self.router.route(
-            flow, state.provider, state.record.endpoint, state.record, body, headers,
-            None if compressed else raw,
-        )  # fmt: skip
+            flow, state.provider, record.endpoint, record, body, headers, sent
+        )
         # Budgets see the model the call will go to; a refusal answers without going upstream.
         guarded = self.guard is not None and self.guard.admit(
             flow,
-            state.record,
+            record,
             body,
             raw,
             lambda model, rule: self.router.downgrade(
-                flow,
-                state.provider,
-                state.record.endpoint,
-                state.record,
-                body,
-                headers,
-                model,
-                rule,
+                flow, state.provider, record.endpoint, record, body, headers, model, rule
             ),
         )
-        if (compressed or routed or guarded) and flow.response is None:
-            # Untouched bodies go upstream byte-identical; only a change re-serialises.
-            flow.request.content = state.record.sent_json = orjson.dumps(body)
+        if flow.response is not None:
+            return
+        if routed or guarded:
+            flow.request.content = record.sent_json = orjson.dumps(body)
+        elif outcome.out is not None:
+            # Only the changed tool outputs differ from what the agent sent.
+            flow.request.content = record.sent_json = outcome.out
 
-    def _compress(self, state: CallState, body: dict[str, Any], headers: dict[str, str]) -> bool:
-        """Compresses the body's tool outputs in place; True if any changed."""
+    def _compress(self, state: CallState, raw: bytes, headers: dict[str, str]) -> Outcome:
+        """The body with its tool outputs compressed (``Outcome.out``; None: unchanged)."""
         record = state.record
-        provider = state.provider
         if self.attribution is not None:
-            for tag, value in attribution.tags(
-                self.attribution, headers, record.request_json or b""
-            ).items():
+            for tag, value in attribution.tags(self.attribution, headers, raw).items():
                 if getattr(record, tag) is None:
                     setattr(record, tag, value)
-        record.model = str(body.get("model") or "")
-        record.stream = body.get("stream") is True
-        record.session = (
-            record.session
-            or provider.session_id(headers, body)
-            or provider.conversation_id(body)
-            or "unknown"
+        return self.outputs.rewrite(
+            record,
+            state.provider,
+            raw,
+            headers,
+            self.decisions,
+            self.writer.submit,
+            threshold=ctx.options.trimline_threshold,
+            keep_originals=ctx.options.trimline_store_originals,
+            limit_ms=ctx.options.trimline_compress_limit_ms,
         )
-        threshold = ctx.options.trimline_threshold
-        keep_originals = ctx.options.trimline_store_originals
-        changed = False
-        task = task_text(body)  # what large reads keep whole (not part of a decision's key)
-        for block in provider.tool_blocks(body):
-            context = Context(block.tool, block.tool_input, block.is_error, keep_originals, task)
-            t0 = time.perf_counter()
-            key = decision_key(context, block.text)
-            result = self.decisions.get(key)
-            cached = result is not None
-            if result is None:
-                if block.latest:
-                    result = self.bounded_compress(
-                        block.text, context, threshold, ctx.options.trimline_compress_limit_ms
-                    )
-                    if result.changed and keep_originals:
-                        self.writer.submit(Original(block_id(block.text), block.text))
-                else:
-                    # History sent before Trimline saw it (it started mid-session, or lost its
-                    # database): those bytes are in the provider's cache as they are.
-                    result = Result(block.text, "unseen", 0, 0)
-                result = self.decisions.put(key, result)
-            ms = (time.perf_counter() - t0) * 1000
-            if result.kind in ("small", "unseen"):
-                continue
-            # A large block's counts are estimates until the writer counts it, off this path.
-            estimated = len(block.text) >= EXACT_CHARS
-            record.blocks.append(
-                BlockRecord(
-                    block.tool,
-                    result.kind,
-                    result.tokens_before,
-                    result.tokens_after,
-                    ms,
-                    cached,
-                    text_before=block.text if estimated else None,
-                    text_after=result.text if estimated and result.changed else None,
-                )
-            )
-            if result.changed:
-                block.write(result.text)
-                changed = True
-        return changed
 
     # -- WebSocket (Codex's Responses transport) ----------------------------
 
@@ -528,12 +368,17 @@ class Trimline:
             state.record.stream = True
             state.tap = openai_responses.usage_tap()
             headers = {k.lower(): v for k, v in flow.request.headers.items()}
-            state.record.request_json = message.content
+            raw = message.content
+            state.record.request_json = raw
             try:
                 # Some clients nest the body under "response"; others send its fields flat.
-                body = payload["response"] if isinstance(payload.get("response"), dict) else payload
-                if await asyncio.to_thread(self._compress, state, body, headers):
-                    message.content = state.record.sent_json = orjson.dumps(payload)
+                start, end = 0, len(raw)
+                if isinstance(payload.get("response"), dict):
+                    start, end = splice.locate(raw, 0, ("response",))
+                outcome = await asyncio.to_thread(self._compress, state, raw[start:end], headers)
+                state.record.stream = True  # a WebSocket answers in events, whatever it says
+                if outcome.out is not None:
+                    message.content = state.record.sent_json = raw[:start] + outcome.out + raw[end:]
             except Exception as e:  # fail open
                 state.record.error = f"request: {type(e).__name__}: {e}"[:500]
             state.record.overhead_ms = (time.perf_counter() - state.started) * 1000

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from benchmarks import passthrough
 from benchmarks.common import PRICE_MODELS, money, table
 
 HEADINGS = (
@@ -30,6 +31,8 @@ def markdown(data: dict, charts: dict[str, str]) -> str:
     out += _sessions(data.get("sessions"), charts)
     out += _live(data.get("live"))
     out += _speed(data.get("speed"), charts)
+    if "passthrough" in data:
+        out += passthrough.markdown(data["passthrough"])
     return "\n".join(out) + "\n"
 
 

@@ -31,11 +31,11 @@ from pathlib import Path
 
 import orjson
 
-from benchmarks import blocks, live, report, sessions, speed
+from benchmarks import blocks, live, passthrough, report, sessions, speed
 from benchmarks.common import ROOT
 from fixtures.load import load_all
 
-SECTIONS = ("blocks", "sessions", "live", "speed")
+SECTIONS = ("blocks", "sessions", "live", "speed", "passthrough")
 QUICK_SESSIONS = {"python-fix-tests", "rust-build-and-test"}
 
 
@@ -210,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         return result
 
     section("speed", run_speed)
+    section("passthrough", lambda: passthrough.run(quick=args.quick, log=log))
 
     chart_files: dict[str, str] = {}
     if not args.no_charts:

@@ -68,6 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--turns", type=int, default=12)
     p.add_argument("--every", type=float, default=5.0, help="seconds between RSS samples")
     p.add_argument("--slack-mb", type=float, default=16.0)
+    p.add_argument(
+        "--warm-minutes",
+        type=float,
+        help="where the flatness check starts (default: a sixth of the run, minute 5 of 30)",
+    )
     args = p.parse_args(argv)
     counts = {"ok": 0, "failed": 0}
     samples: list[tuple[float, float, int]] = []
@@ -105,12 +110,20 @@ def main(argv: list[str] | None = None) -> int:
         f"\n{counts['ok']} requests in {elapsed / 60:.1f} min ({counts['ok'] / elapsed:.1f}/s), "
         f"{counts['failed']} failed; {stats['requests']} recorded"
     )
+    # The measure: from a sixth of the run (minute 5 of 30) to the end, within 10%.
+    start_at = args.warm_minutes * 60 if args.warm_minutes is not None else elapsed / 6
+    warm = next((s for s in samples if s[0] >= start_at), samples[-1])
+    change = (samples[-1][1] - warm[1]) / warm[1]
+    print(
+        f"RSS at {warm[0] / 60:.1f} min {warm[1]:.1f} MB, at the end {samples[-1][1]:.1f} MB: "
+        f"{change:+.1%} ({'flat' if abs(change) <= 0.10 else 'NOT flat'}, ±10%)"
+    )
     print(
         f"RSS: start {samples[0][1]:.1f} MB, peak {max(s[1] for s in samples):.1f} MB, "
         f"end {samples[-1][1]:.1f} MB; last third vs middle third {growth:+.1f} MB: "
         + ("plateaus" if plateau else f"STILL GROWING (over {args.slack_mb} MB)")
     )
-    return 0 if plateau and not counts["failed"] else 1
+    return 0 if plateau and abs(change) <= 0.10 and not counts["failed"] else 1
 
 
 if __name__ == "__main__":

@@ -5,9 +5,10 @@ error inside a compressor leaves the block alone, and a result that does not
 shrink the block meaningfully is discarded in favour of the original.
 
 Sizes are decided with ``estimate_tokens``: exact counting would cost twice a
-compressor's whole time budget on a large block. A block under 200 KB is still
-checked exactly, so it never grows by a token; larger ones are held to a
-saving margin on the estimate.
+compressor's whole time budget on a large block, and it is done once, off the request
+path, by the metering writer. The estimate must show a margin of saving beyond the
+least one; where it can be fooled (runs of punctuation, which cl100k packs into long
+tokens), the saving is checked with exact counts, so a block never grows.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from types import ModuleType
 from trimline.compressors import code, generic, listing, logs, search, structured, traces, vcs, web
 from trimline.compressors.base import MARKER_PREFIX, Context, Plan, Result, render
 from trimline.compressors.text import clean, problem_lines
-from trimline.compressors.tokens import count_tokens, estimate_tokens
+from trimline.compressors.tokens import count_tokens, estimate_tokens, overpriced_share
 
 log = logging.getLogger(__name__)
 
@@ -31,13 +32,16 @@ DEFAULT_THRESHOLD = 300
 # Below this share of tokens saved, the original is cheaper to keep: it reads
 # better and costs the agent nothing to trust.
 MIN_SAVING = 0.10
-# Under this many characters a block is counted exactly (some 20 ms at most), so it never
-# grows by a token: the estimate can be fooled (a line of 3,000 slashes is a few dozen
-# cl100k tokens; by byte classes it looks like thousands), as the 100k-case fuzz run found.
-EXACT_CHARS = 200_000
-# Above it, the estimate must show this much more saving: estimates of the dropped lines
-# and of the markers err by a few percent of the block (see ``estimate_tokens``).
+# The estimate must show this much more saving: estimates of the dropped lines and of the
+# markers err by a few percent of the block (see ``estimate_tokens``).
 ESTIMATE_MARGIN = 0.05
+# A block with more than this share in runs of punctuation is checked with exact counts:
+# the estimate can be fooled there (a line of 3,000 slashes is a few dozen cl100k tokens;
+# by byte classes it looks like hundreds), as the 100k-case fuzz run found.
+OVERPRICED_SHARE = 0.02
+# Kept for callers that size test inputs by it: blocks are no longer counted exactly on the
+# request path below any size.
+EXACT_CHARS = 200_000
 
 
 # A format-aware pass costs up to some 200 ms per MB; beyond this many characters it reads
@@ -116,15 +120,13 @@ def pick(text: str, ctx: Context) -> ModuleType:
 def compress(text: str, ctx: Context, threshold: int = DEFAULT_THRESHOLD) -> Result:
     """Compress one tool output. Never raises, never returns more tokens than given.
 
-    ``tokens_before``/``tokens_after`` are exact under ``EXACT_CHARS`` characters and
-    estimates above; reports and metering count exactly off the hot path."""
+    ``tokens_before``/``tokens_after`` are estimates (exact where the estimate could be
+    fooled); the metering writer counts exactly, off the hot path."""
     # Four characters a token is generous for code and logs: a cheap early exit.
     if len(text) < threshold * 2:
-        n = count_tokens(text)
+        n = estimate_tokens(text)
         return Result(text, "small", n, n)
-    exact = len(text) < EXACT_CHARS
-    measure = count_tokens if exact else estimate_tokens
-    before = measure(text)
+    before = estimate_tokens(text)
     if before < threshold:
         return Result(text, "small", before, before)
     if already_compressed(text):
@@ -147,8 +149,11 @@ def compress(text: str, ctx: Context, threshold: int = DEFAULT_THRESHOLD) -> Res
     except Exception:
         log.exception("compressor %s failed; block left as it was", family.KIND)
         return Result(text, "error", before, before)
-    after = measure(out)
-    margin = 0.0 if exact else ESTIMATE_MARGIN
-    if not elided or after > before * (1 - MIN_SAVING - margin):
+    after = estimate_tokens(out)
+    if not elided or after > before * (1 - MIN_SAVING - ESTIMATE_MARGIN):
         return Result(text, plan.kind, before, before)
+    if overpriced_share(text) > OVERPRICED_SHARE:
+        before, after = count_tokens(text), count_tokens(out)
+        if after > before * (1 - MIN_SAVING):
+            return Result(text, plan.kind, before, before)
     return Result(out, plan.kind, before, after, elided)

@@ -1,25 +1,26 @@
-"""Exact token counts of compressed blocks, made by the writer thread.
+"""Exact token counts of the blocks decided on a call, made by the writer thread.
 
-Compressors decide with an estimate (exact counting costs some 100 ms per MB);
-the records say exactly what was sent. A block re-sent on every turn of a
-session is counted once: counts are remembered by a hash of the text, which
-costs a fiftieth of counting it again.
+The request path decides with an estimate (exact counting costs some 100 ms per MB); a
+block's record is made once, when its decision is, and says exactly what it saved. A
+text is counted once: counts are remembered by a fast hash of the text (a collision
+would only misstate one count).
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections import OrderedDict
 
+import xxhash
 from trimline.compressors.tokens import count_tokens
 from trimline.metering.records import BlockRecord
 
-MAX_REMEMBERED = 50_000  # counts kept (some 100 bytes each)
+MAX_REMEMBERED = 50_000  # counts kept (some 150 bytes each)
+METHOD = "cl100k"
 _counts: OrderedDict[bytes, int] = OrderedDict()
 
 
 def _count(text: str) -> int:
-    key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    key = xxhash.xxh3_128_digest(text.encode("utf-8", "surrogatepass"))
     n = _counts.get(key)
     if n is None:
         n = _counts[key] = count_tokens(text)
@@ -38,4 +39,5 @@ def count_blocks(blocks: list[BlockRecord]) -> None:
             continue
         b.tokens_before = _count(b.text_before)
         b.tokens_after = b.tokens_before if b.text_after is None else _count(b.text_after)
+        b.tokens_method = METHOD
         b.text_before = b.text_after = None

@@ -43,10 +43,13 @@ class BlockRecord:
     tokens_after: int
     ms: float
     cached: bool
-    # The texts behind the counts, when these are estimates: the writer counts them
-    # exactly (``metering.block_tokens``) and drops them. text_after None: unchanged.
+    # The texts behind the counts, which the request path only estimated: the writer counts
+    # them exactly (``metering.block_tokens``) and drops them. text_after None: unchanged.
     text_before: str | None = None
     text_after: str | None = None
+    # The tokenizer of the counts: "cl100k" once counted, "estimate" if they could not be.
+    tokens_method: str = "estimate"
+    decision: bytes | None = None  # the decision's key (``addons.decisions``)
 
 
 @dataclass(slots=True)
@@ -78,6 +81,12 @@ class CallRecord:
     request_json: bytes | None = None
     tokens_before: int | None = None
     tokens_after: int | None = None
+    # How tokens_before/after were made ("estimate": ``compressors.tokens.estimate_json``,
+    # the same whatever the load), blocks sent changed on an earlier decision (history
+    # replayed), and the part of the saving made by decisions taken on this call.
+    tokens_method: str | None = None
+    replayed_blocks: int = 0
+    saved_new: int = 0
     # Budgets (``addons.guard``): the open reservation this call settles, the same body seen
     # again within the retry window, the model the agent asked for when a budget changed it.
     reservation: str | None = None
@@ -103,12 +112,19 @@ class CallRecord:
 
     @property
     def tokens_saved_by_blocks(self) -> int:
+        """Tokens the call's rewritten tool outputs saved, in the call's own measure."""
+        if self.tokens_before is not None and self.tokens_after is not None:
+            return self.tokens_before - self.tokens_after
         return sum(b.tokens_before - b.tokens_after for b in self.blocks)
 
     def tokens_saved_split(self) -> tuple[int, int]:
-        """Tokens saved on blocks sent for the first time, and on blocks re-sent from history."""
-        new = sum(b.tokens_before - b.tokens_after for b in self.blocks if not b.cached)
-        return new, self.tokens_saved_by_blocks - new
+        """Tokens saved on blocks decided on this call, and on blocks re-sent from history."""
+        total = self.tokens_saved_by_blocks
+        if self.tokens_method is not None:
+            new = min(max(0, self.saved_new), max(0, total))
+        else:
+            new = sum(b.tokens_before - b.tokens_after for b in self.blocks if not b.cached)
+        return new, total - new
 
 
 @dataclass(slots=True)

@@ -190,6 +190,18 @@ _MIGRATIONS: dict[int, str] = {
     );
     CREATE INDEX composition_call ON composition(call_id);
     """,
+    6: """
+    -- issue 19: a call's history is counted in its row (blocks re-sent with an earlier
+    -- decision, and what the call's own decisions saved); ``blocks`` holds one row per
+    -- distinct decision (``decision``: its key), made when the decision is. Each figure
+    -- names its tokenizer: "estimate" (compressors.tokens.estimate_json) or "cl100k".
+    ALTER TABLE calls ADD COLUMN tokens_method TEXT;
+    ALTER TABLE calls ADD COLUMN replayed_blocks INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE calls ADD COLUMN saved_new INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE blocks ADD COLUMN tokens_method TEXT;
+    ALTER TABLE blocks ADD COLUMN decision BLOB;
+    CREATE UNIQUE INDEX blocks_decision ON blocks(decision);
+    """,
 }
 SCHEMA_VERSION = max(_MIGRATIONS)
 
@@ -308,6 +320,9 @@ def _call_row(r: CallRecord) -> dict[str, object]:
         "route_est_routed_usd": r.route_est_routed_usd,
         "counterfactual_usd": r.counterfactual_usd,
         "fallback": int(r.fallback),
+        "tokens_method": r.tokens_method,
+        "replayed_blocks": r.replayed_blocks,
+        "saved_new": r.saved_new,
     }
 
 
@@ -325,11 +340,22 @@ def write(conn: Connection, records: list[CallRecord]) -> None:
             if r.reservation is not None:
                 # Settled: from now on the call's billed cost counts, not its estimate.
                 conn.execute("DELETE FROM budget_reservations WHERE id = ?", (r.reservation,))
+            # A decision another proxy on the same store made first keeps its row.
             conn.executemany(
-                "INSERT INTO blocks (call_id, tool, kind, tokens_before, tokens_after, ms, cached)"
-                " VALUES (?,?,?,?,?,?,?)",
+                "INSERT INTO blocks (call_id, tool, kind, tokens_before, tokens_after, ms, cached,"
+                " tokens_method, decision) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
                 [
-                    (call_id, b.tool, b.kind, b.tokens_before, b.tokens_after, b.ms, int(b.cached))
+                    (
+                        call_id,
+                        b.tool,
+                        b.kind,
+                        b.tokens_before,
+                        b.tokens_after,
+                        b.ms,
+                        int(b.cached),
+                        b.tokens_method,
+                        b.decision,
+                    )
                     for b in r.blocks
                 ],
             )

@@ -16,12 +16,10 @@ import time
 from collections import deque
 from pathlib import Path
 
-import orjson
-from trimline.compressors.tokens import count_tokens, estimate_tokens
+from trimline.compressors.tokens import count_tokens, estimate_json
 from trimline.core.secrets import contains_secret, mask
 from trimline.metering import composition, db, metrics, retention, store
 from trimline.metering.block_tokens import count_blocks
-from trimline.metering.estimate import request_tokens
 from trimline.metering.originals import Originals
 from trimline.metering.originals import path_for as originals_path
 from trimline.metering.prices import cost, saved
@@ -34,19 +32,18 @@ _STOP = object()
 PRUNE_EVERY = 600.0  # seconds between prunes of the originals store
 RETRY_MIN, RETRY_MAX = 0.25, 5.0  # seconds between attempts while the store is unavailable
 STOP_GRACE = 20.0  # seconds a stopping writer keeps retrying what it still holds
-# Records queued before the writer falls back to estimates: a record with its request's
-# text can weigh hundreds of KB, and a backlog of them must not grow the proxy without bound.
+# Records queued before the writer lets their texts go: a record with its request's text
+# can weigh megabytes, and a backlog of them must not grow the proxy without bound.
 LIGHT_AFTER = 500
 
 
 def lighten(r: CallRecord) -> None:
-    """Sizes estimated now (some 2 ms per MB) instead of counted later, and the texts let go.
-
-    For a writer that cannot keep up: memory stays bounded by the queue's length times a
-    small record, and the backlog drains faster."""
+    """For a writer that cannot keep up: the call's size is made now if it was not (the
+    same estimate the writer would make), and the texts are let go, so memory stays bounded
+    by the queue's length times a small record. The call's figures do not change; its new
+    blocks keep their estimates, marked so (``tokens_method``), instead of exact counts."""
     if r.request_json is not None and r.tokens_before is None:
-        r.tokens_before = estimate_tokens(r.request_json.decode("utf-8", "replace"))
-        r.tokens_after = r.tokens_before - r.tokens_saved_by_blocks
+        size_from_body(r)
     r.request_json = r.sent_json = None
     for b in r.blocks:
         b.text_before = b.text_after = None
@@ -63,6 +60,16 @@ def checkpoint(conn: object) -> None:
         log.warning("could not checkpoint the database's write-ahead log: %s", e)
 
 
+def size_from_body(r: CallRecord) -> None:
+    """A call whose body the request path could not walk: its size is the estimate of the
+    body as sent (unchanged: a body Trimline cannot read goes up as it came)."""
+    if r.request_json is None:
+        return
+    r.tokens_before = r.tokens_after = round(estimate_json(r.request_json))
+    r.tokens_method = "estimate"
+    r.saved_new = r.replayed_blocks = 0
+
+
 class RecordWriter:
     def __init__(
         self,
@@ -72,8 +79,12 @@ class RecordWriter:
         batch: int = 256,
         max_pending: int = 20_000,
         retention_days: int = 0,
+        exact_counts: bool = False,
     ) -> None:
         self.db_path = db.target(db_path)
+        # Blocks decided on a call counted with cl100k (some 100 ms per MB of the writer's CPU,
+        # in the proxy's process) rather than left at the request path's estimate.
+        self.exact_counts = exact_counts
         self.batch = batch
         self.max_pending = max_pending
         # Raw rows older than this many days are rolled up and pruned (0: kept forever).
@@ -197,7 +208,7 @@ class RecordWriter:
     def _handle(self, items: list[object]) -> None:
         for item in items:
             if isinstance(item, CallRecord):
-                _complete(item)
+                _complete(item, self.exact_counts)
                 if item.error:
                     item.error = mask(item.error)
                 metrics.observe(item)
@@ -314,35 +325,32 @@ class RecordWriter:
             self._pending_calls.clear()
 
 
-def _complete(r: CallRecord) -> None:
-    """Fills in what is too slow for the request path: the cost, the request's size
-    before and after compression, and output tokens the provider did not report.
+def _complete(r: CallRecord, exact: bool = True) -> None:
+    """Fills in what is too slow for the request path: exact counts of the blocks decided
+    on this call (if ``exact``), the cost, and output tokens the provider did not report.
     Never raises: a record is kept with whatever could be worked out (a provider that
     reports impossible usage, such as more cached tokens than input, leaves no cost)."""
     try:
-        count_blocks(r.blocks)
+        if exact:
+            count_blocks(r.blocks)
+        for b in r.blocks:
+            b.text_before = b.text_after = None
     except Exception:
         log.warning("block tokens not counted", exc_info=True)
+    if r.tokens_before is None:
+        size_from_body(r)
     try:
         if r.output_text is not None and r.usage.output_tokens is None:
             r.usage.output_tokens = count_tokens(r.output_text)
             r.usage_estimated = True
         if r.cost_usd is None:
             r.cost_usd = cost(r.provider, r.model, r.usage)
-        if r.saved_usd is None and r.blocks:
+        if r.saved_usd is None and (r.blocks or r.tokens_saved_by_blocks):
             r.saved_usd = saved(r.provider, r.model, r.usage, *r.tokens_saved_split())
         if r.routed_model and r.counterfactual_usd is None:
             r.counterfactual_usd = counterfactual(r)
     except Exception as e:
         log.warning("no cost for a %s call: %s: %s", r.provider, type(e).__name__, e)
-    try:
-        if r.request_json is not None and r.tokens_before is None:
-            body = orjson.loads(r.request_json)
-            if isinstance(body, dict):
-                r.tokens_before = request_tokens(body)
-                r.tokens_after = r.tokens_before - r.tokens_saved_by_blocks
-    except Exception:
-        log.debug("request size not estimated", exc_info=True)
     composition.complete(r)
     # Held-back records must stay small.
     r.output_text = None

@@ -14,6 +14,7 @@ import zstandard
 from hypothesis import given
 from hypothesis import strategies as st
 from trimline.addons.providers import anthropic
+from trimline.addons.providers.base import write
 from trimline.addons.providers.sse import MAX_EVENT_BYTES, SSEReader
 from trimline.addons.streams import TooLarge, decode_body, decoder
 
@@ -67,8 +68,8 @@ def test_tool_results_pair_with_their_tool_use() -> None:
         ("nope", "", "orphan", False),
     ]
     assert blocks[1].tool_input == {"file_path": "src/x.py"}
-    blocks[0].write("short")
-    blocks[1].write("1\tx")
+    write(anthropic, body, blocks[0], "short")
+    write(anthropic, body, blocks[1], "1\tx")
     results = body["messages"][3]["content"]
     assert results[0]["content"] == "short"
     assert results[1]["content"][0] == {"type": "text", "text": "1\tx"}

@@ -49,7 +49,7 @@ def test_the_writer_stores_exact_counts_of_a_block_compressed_on_estimates(
         status=200,
         blocks=blocks,
     )
-    writer = RecordWriter(tmp_path / "t.db")
+    writer = RecordWriter(tmp_path / "t.db", exact_counts=True)
     writer.submit(record)
     writer.flush()
     writer.close()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from trimline.addons.providers import anthropic, openai_responses
+from trimline.addons.providers.base import write
 
 SESSIONS = Path(__file__).resolve().parent.parent / "fixtures" / "sessions"
 
@@ -70,7 +71,7 @@ def test_writing_back_changes_only_tool_result_text(name: str, provider) -> None
     originals = [b.text for b in provider.tool_blocks(body)]
     changed = copy.deepcopy(body)
     for i, block in enumerate(provider.tool_blocks(changed)):
-        block.write(f"@@block {i}@@")
+        write(provider, changed, block, f"@@block {i}@@")
     text = json.dumps(changed)
     assert text != json.dumps(body)
     for i, original in enumerate(originals):

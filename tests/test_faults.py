@@ -658,7 +658,8 @@ BAD_BODIES = [
     ("content of scalars", _doc([{"role": "user", "content": 7}, {"role": 3}]), {}, False),
     ("deeply nested", DEEP, {}, True),
     ("invalid utf-8", b'{"model": "m", "messages": [{"role": "user", "content": "\xff\xfe"}]}', {}, True),
-    ("lone surrogate", b'{"model": "m", "messages": [{"role": "user", "content": "\\ud800"}]}', {}, True),
+    # Valid JSON that orjson refuses: read by the standard library, nothing to report.
+    ("lone surrogate", b'{"model": "m", "messages": [{"role": "user", "content": "\\ud800"}]}', {}, False),
     ("unknown encoding", gzip.compress(_doc(_tool_turn(pytest_log()))), {"content-encoding": "x-rot13"}, True),
     ("bad gzip", b"\x1f\x8b\x08\x00garbage", {"content-encoding": "gzip"}, True),
     ("image result", _doc(_tool_turn([IMAGE])), {}, False),
@@ -774,3 +775,40 @@ def test_a_body_over_64_mb_is_not_parsed_and_goes_on_unchanged(
     assert [q.body for q in upstream.tagged(session)] == [raw]
     (row,) = rows(proxy, session)
     assert "TooLarge" in row["error"]
+
+
+def test_only_changed_tool_output_bytes_differ_upstream(
+    proxy: Proxy, upstream: FaultServer
+) -> None:
+    """Through the real proxy: a big integer and the agent's own escapes in history, a
+    duplicate key, a new pytest log. Upstream, the body is the agent's bytes with the log's
+    string replaced, nothing else; a later turn with an unreadable element (invalid UTF-8)
+    still sends the log compressed, as it went before."""
+    session = f"s-{uuid.uuid4()}"
+    log_text = pytest_log()
+    head = (
+        b'{"model": "' + MODEL.encode() + b'", "max_tokens": 100000000000000000000000,'
+        b' "messages": [{"role": "user", "content": "caf\\u00e9 \\/ go"},'
+        b' {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_1", "name":'
+        b' "Bash", "input": {"command": "pytest", "seed": 123456789012345678901234567890}}]},'
+        b' {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1",'
+        b' "content": "x", "content": '
+    )
+    encoded = json.dumps(log_text).encode()
+    raw = head + encoded + b"}]}]}"
+    r = httpx.post(f"{proxy.url}/v1/messages", content=raw, headers=headers(session), timeout=30)
+    assert r.status_code == 200
+    (sent,) = upstream.tagged(session)
+    assert sent.body.startswith(head) and sent.body.endswith(b"}]}]}")
+    compressed = json.loads(sent.body[len(head) : -len(b"}]}]}")])
+    assert isinstance(compressed, str) and len(compressed) < len(log_text)
+    # The next turn carries an element that cannot be read: it goes as it came, and the
+    # history before it keeps its compressed bytes (no prompt-cache miss).
+    nxt = raw[: -len(b"]}")] + b', {"role": "user", "content": "bad \xff byte"}]}'
+    r = httpx.post(f"{proxy.url}/v1/messages", content=nxt, headers=headers(session), timeout=30)
+    assert r.status_code == 200
+    first, second = upstream.tagged(session)
+    assert (
+        second.body
+        == first.body[: -len(b"]}")] + b', {"role": "user", "content": "bad \xff byte"}]}'
+    )

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import orjson
 import pytest
-from trimline.compressors.tokens import estimate_tokens
+from trimline.compressors.tokens import estimate_json
 from trimline.metering import stats, store
-from trimline.metering.estimate import request_tokens
 from trimline.metering.prices import cost, saved, use_price_file
 from trimline.metering.records import BlockRecord, CallRecord, Usage
 from trimline.metering.user_prices import PriceFileError
@@ -71,7 +70,9 @@ def test_writer_and_stats_agree_with_an_independent_sum(store_target: str | Path
     assert sum(m["requests"] for m in data["by_model"]) == 300
 
 
-def test_writer_estimates_request_size_off_the_request_path(store_target: str | Path) -> None:
+def test_writer_sizes_a_body_the_request_path_could_not_walk(store_target: str | Path) -> None:
+    """A body the proxy sent as it came (it could not walk it) is sized by the same
+    estimate as any other, whole, and says so."""
     body = {
         "model": "m",
         "system": "be brief",
@@ -81,23 +82,25 @@ def test_writer_estimates_request_size_off_the_request_path(store_target: str | 
         ts=1.0, provider="anthropic", endpoint="messages", session="s", model="m", stream=False
     )
     record.request_json = orjson.dumps(body)
-    record.blocks = [BlockRecord("Bash", "logs", 400, 100, 1.0, False)]
     writer = RecordWriter(store_target)
     writer.submit(record)
     writer.close()
-    (row,) = query(store_target, "SELECT tokens_before, tokens_after FROM calls")
-    assert row == (request_tokens(body), request_tokens(body) - 300)
-    assert row[0] > 500
+    (row,) = query(store_target, "SELECT tokens_before, tokens_after, tokens_method FROM calls")
+    n = round(estimate_json(orjson.dumps(body)))
+    assert row == (n, n, "estimate")
+    assert n > 500
 
 
 def test_a_backlogged_writer_queues_records_without_their_texts(tmp_path: Path) -> None:
     """A writer that falls behind must not hold every request's text: past ``light_after``
-    queued records, sizes are estimated at once and the texts let go."""
+    queued records, the texts are let go at once; the call's figures stay as they are and
+    its blocks' counts are marked as the estimates they remain."""
     body = {"model": "m", "messages": [{"role": "user", "content": "hello world " * 400}]}
     record = CallRecord(
         ts=1.0, provider="anthropic", endpoint="messages", session="s", model="m", stream=False
     )
     record.request_json = orjson.dumps(body)
+    record.tokens_before, record.tokens_after, record.tokens_method = 1000, 700, "estimate"
     block = BlockRecord("Bash", "logs", 400, 100, 1.0, False, text_before="x " * 20000)
     record.blocks = [block]
     writer = RecordWriter(tmp_path / "t.db")
@@ -106,7 +109,11 @@ def test_a_backlogged_writer_queues_records_without_their_texts(tmp_path: Path) 
     assert record.request_json is None and block.text_before is None  # let go at once
     writer.close()
     (row,) = query(tmp_path / "t.db", "SELECT tokens_before, tokens_after FROM calls")
-    assert row == (estimate_tokens(orjson.dumps(body).decode()), row[0] - 300)
+    assert row == (1000, 700)
+    (row,) = query(
+        tmp_path / "t.db", "SELECT tokens_before, tokens_after, tokens_method FROM blocks"
+    )
+    assert row == (400, 100, "estimate")
 
 
 def test_schema_migrations_are_idempotent(store_target: str | Path) -> None:

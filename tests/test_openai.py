@@ -12,6 +12,7 @@ import httpx
 import openai
 import pytest
 from trimline.addons.providers import openai_chat, openai_responses
+from trimline.addons.providers.base import write
 from trimline.compressors.tokens import count_tokens
 
 from tests.fake_openai import FakeOpenAI, FakeOpenAIWebSocket
@@ -296,7 +297,7 @@ def test_responses_parse_all_output_item_types() -> None:
         ("", "lonely", False),
     ]
     assert blocks[1].tool_input == {"command": ["ls", "-la"]}
-    blocks[1].write("total 1")
+    write(openai_responses, body, blocks[1], "total 1")
     assert body["input"][3]["output"].endswith("Output:\ntotal 1")
     assert body["input"][3]["output"].startswith("Chunk ID: 5f0c1a\n")
     exit_1 = openai_responses.tool_blocks({"input": responses_input("boom")})

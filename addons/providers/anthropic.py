@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import orjson
-from trimline.addons.providers.base import ToolBlock, conversation_hash, setter
+from trimline.addons.providers.base import Scan, ToolBlock, blocks_of, conversation_hash
 from trimline.metering.composition import Part, command_family, image_tokens, json_text
 from trimline.metering.composition import as_list as _list
 from trimline.metering.records import Usage
@@ -31,55 +32,57 @@ def endpoint(method: str, path: str) -> str | None:
     return None
 
 
+LIST_KEY = "messages"
+
+
 def tool_blocks(body: dict[str, Any]) -> list[ToolBlock]:
-    messages = body.get("messages")
-    if not isinstance(messages, list):
+    return blocks_of(sys.modules[__name__], body)  # type: ignore[arg-type]
+
+
+def first_latest(tail: list[Any], count: int) -> int:
+    """The newest turn is the last message (its tool results)."""
+    return count - 1
+
+
+def element_blocks(message: Any, index: int, scan: Scan) -> list[ToolBlock]:
+    if not isinstance(message, dict) or not isinstance(message.get("content"), list):
         return []
-    calls: dict[str, tuple[str, dict[str, Any]]] = {}
+    role = message.get("role")
     blocks: list[ToolBlock] = []
-    for position, message in enumerate(messages):
-        if not isinstance(message, dict) or not isinstance(message.get("content"), list):
+    for n, item in enumerate(message["content"]):
+        if not isinstance(item, dict):
             continue
-        latest = position == len(messages) - 1
-        role = message.get("role")
-        for item in message["content"]:
-            if not isinstance(item, dict):
-                continue
-            kind = item.get("type")
-            if role == "assistant" and kind == "tool_use" and isinstance(item.get("id"), str):
-                tool_input = item.get("input")
-                calls[item["id"]] = (
-                    str(item.get("name") or ""),
-                    tool_input if isinstance(tool_input, dict) else {},
-                )
-            elif role == "user" and kind == "tool_result":
-                for block in _result_blocks(item, calls):
-                    block.latest = latest
-                    blocks.append(block)
+        kind = item.get("type")
+        if role == "assistant" and kind == "tool_use" and isinstance(item.get("id"), str):
+            tool_input = item.get("input")
+            scan.calls[item["id"]] = (
+                index,
+                str(item.get("name") or ""),
+                tool_input if isinstance(tool_input, dict) else {},
+            )
+        elif role == "user" and kind == "tool_result":
+            blocks.extend(_result_blocks(item, ("content", n), scan))
     return blocks
 
 
-def _result_blocks(
-    item: dict[str, Any], calls: dict[str, tuple[str, dict[str, Any]]]
-) -> list[ToolBlock]:
+def _result_blocks(item: dict[str, Any], at: tuple[str, int], scan: Scan) -> list[ToolBlock]:
     use_id = item.get("tool_use_id")
-    tool, tool_input = calls.get(use_id, ("", {})) if isinstance(use_id, str) else ("", {})
+    tool, tool_input = scan.call(use_id)
     is_error = item.get("is_error") is True
     content = item.get("content")
     ident = use_id if isinstance(use_id, str) else ""
     if isinstance(content, str):
-        return [ToolBlock(ident, tool, tool_input, content, is_error, setter(item, "content"))]
+        return [ToolBlock(ident, tool, tool_input, content, is_error, (*at, "content"))]
     blocks = []
     if isinstance(content, list):
-        for part in content:
+        for k, part in enumerate(content):
             if (
                 isinstance(part, dict)
                 and part.get("type") == "text"
                 and isinstance(part.get("text"), str)
             ):
-                blocks.append(
-                    ToolBlock(ident, tool, tool_input, part["text"], is_error, setter(part, "text"))
-                )
+                path = (*at, "content", k, "text")
+                blocks.append(ToolBlock(ident, tool, tool_input, part["text"], is_error, path))
     return blocks
 
 

@@ -3,11 +3,18 @@ OpenAI-compatible servers (vLLM, OpenRouter, LiteLLM) that speak the same format
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import orjson
 from trimline.addons.providers import openai_usage
-from trimline.addons.providers.base import ToolBlock, conversation_hash, parse_arguments, setter
+from trimline.addons.providers.base import (
+    Scan,
+    ToolBlock,
+    blocks_of,
+    conversation_hash,
+    parse_arguments,
+)
 from trimline.metering.composition import Part, command_family, image_tokens, json_text
 from trimline.metering.composition import as_list as _list
 from trimline.metering.records import Usage
@@ -22,51 +29,58 @@ def endpoint(method: str, path: str) -> str | None:
     return "chat_completions" if path.endswith("/chat/completions") else None
 
 
+LIST_KEY = "messages"
+_LEGACY = "\0function_call"  # the last legacy function_call, in ``Scan.calls``
+
+
 def tool_blocks(body: dict[str, Any]) -> list[ToolBlock]:
-    messages = body.get("messages")
-    if not isinstance(messages, list):
+    return blocks_of(sys.modules[__name__], body)  # type: ignore[arg-type]
+
+
+def first_latest(tail: list[Any], count: int) -> int:
+    """The newest turn is the run of tool messages that ends the conversation."""
+    first = count
+    for message in reversed(tail):
+        if not _is_result(message):
+            break
+        first -= 1
+    return first
+
+
+def element_blocks(message: Any, index: int, scan: Scan) -> list[ToolBlock]:
+    if not isinstance(message, dict):
         return []
-    # The newest turn is the run of tool messages that ends the conversation.
-    first_latest = len(messages)
-    while first_latest > 0 and _is_result(messages[first_latest - 1]):
-        first_latest -= 1
-    calls: dict[str, tuple[str, dict[str, Any]]] = {}
-    last_function_call: tuple[str, dict[str, Any]] = ("", {})
-    blocks: list[ToolBlock] = []
-    for position, message in enumerate(messages):
-        if not isinstance(message, dict):
-            continue
-        role = message.get("role")
-        if role == "assistant":
-            for call in message.get("tool_calls") or ():
-                if isinstance(call, dict) and isinstance(call.get("id"), str):
-                    fn = call.get("function") if isinstance(call.get("function"), dict) else {}
-                    calls[call["id"]] = (
-                        str(fn.get("name") or ""),
-                        parse_arguments(fn.get("arguments")),
-                    )
-            legacy = message.get("function_call")
-            if isinstance(legacy, dict):
-                last_function_call = (
-                    str(legacy.get("name") or ""),
-                    parse_arguments(legacy.get("arguments")),
+    role = message.get("role")
+    if role == "assistant":
+        for call in message.get("tool_calls") or ():
+            if isinstance(call, dict) and isinstance(call.get("id"), str):
+                fn = call.get("function") if isinstance(call.get("function"), dict) else {}
+                scan.calls[call["id"]] = (
+                    index,
+                    str(fn.get("name") or ""),
+                    parse_arguments(fn.get("arguments")),
                 )
-            continue
-        if role == "tool":
-            call_id = message.get("tool_call_id")
-            call_id = call_id if isinstance(call_id, str) else ""
-            tool, tool_input = calls.get(call_id, ("", {}))
-        elif role == "function":
-            # Legacy function calling: results pair with the preceding call by name.
-            call_id = ""
-            tool, tool_input = last_function_call
-            if message.get("name") != tool:
-                tool, tool_input = str(message.get("name") or ""), {}
-        else:
-            continue
-        latest = position >= first_latest
-        blocks.extend(_content_blocks(message, call_id, tool, tool_input, latest))
-    return blocks
+        legacy = message.get("function_call")
+        if isinstance(legacy, dict):
+            scan.calls[_LEGACY] = (
+                index,
+                str(legacy.get("name") or ""),
+                parse_arguments(legacy.get("arguments")),
+            )
+        return []
+    if role == "tool":
+        call_id = message.get("tool_call_id")
+        call_id = call_id if isinstance(call_id, str) else ""
+        tool, tool_input = scan.call(call_id)
+    elif role == "function":
+        # Legacy function calling: results pair with the preceding call by name.
+        call_id = ""
+        tool, tool_input = scan.call(_LEGACY)
+        if message.get("name") != tool:
+            tool, tool_input = str(message.get("name") or ""), {}
+    else:
+        return []
+    return _content_blocks(message, call_id, tool, tool_input)
 
 
 def _is_role(message: Any, role: str) -> bool:
@@ -78,25 +92,21 @@ def _is_result(message: Any) -> bool:
 
 
 def _content_blocks(
-    message: dict[str, Any], call_id: str, tool: str, tool_input: dict[str, Any], latest: bool
+    message: dict[str, Any], call_id: str, tool: str, tool_input: dict[str, Any]
 ) -> list[ToolBlock]:
     content = message.get("content")
     if isinstance(content, str):
-        return [
-            ToolBlock(call_id, tool, tool_input, content, False, setter(message, "content"), latest)
-        ]
+        return [ToolBlock(call_id, tool, tool_input, content, False, ("content",))]
     blocks = []
     if isinstance(content, list):
-        for part in content:
+        for k, part in enumerate(content):
             if (
                 isinstance(part, dict)
                 and part.get("type") == "text"
                 and isinstance(part.get("text"), str)
             ):
-                write = setter(part, "text")
-                blocks.append(
-                    ToolBlock(call_id, tool, tool_input, part["text"], False, write, latest)
-                )
+                path = ("content", k, "text")
+                blocks.append(ToolBlock(call_id, tool, tool_input, part["text"], False, path))
     return blocks
 
 

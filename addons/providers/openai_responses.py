@@ -4,11 +4,18 @@ where a ``response.create`` message carries the same body)."""
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
 import orjson
 from trimline.addons.providers import openai_usage
-from trimline.addons.providers.base import ToolBlock, conversation_hash, parse_arguments, setter
+from trimline.addons.providers.base import (
+    Scan,
+    ToolBlock,
+    blocks_of,
+    conversation_hash,
+    parse_arguments,
+)
 from trimline.metering.composition import Part, command_family, image_tokens, json_text
 from trimline.metering.composition import as_list as _list
 from trimline.metering.records import Usage
@@ -46,70 +53,62 @@ def _call(item: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return "local_shell", {"command": action.get("command")} if action.get("command") else {}
 
 
+LIST_KEY = "input"
+
+
 def _block(
-    call_id: str, tool: str, tool_input: dict[str, Any], text: str, write, latest: bool
+    call_id: str, tool: str, tool_input: dict[str, Any], text: str, path: tuple[str | int, ...]
 ) -> ToolBlock:
     """A block for one output; Codex's header is kept and only the output under it is offered."""
     header = _CODEX_HEADER.match(text)
     if header is None:
-        return ToolBlock(call_id, tool, tool_input, text, False, write, latest)
+        return ToolBlock(call_id, tool, tool_input, text, False, path)
     prefix = header.group(0)
     code = _EXIT_CODE.search(prefix)
     is_error = code is not None and code.group(1) != "0"
-    body = text[len(prefix) :]
-    return ToolBlock(
-        call_id, tool, tool_input, body, is_error, lambda new: write(prefix + new), latest
-    )
+    return ToolBlock(call_id, tool, tool_input, text[len(prefix) :], is_error, path, prefix)
 
 
 def tool_blocks(body: dict[str, Any]) -> list[ToolBlock]:
-    items = body.get("input")
-    if not isinstance(items, list):
+    return blocks_of(sys.modules[__name__], body)  # type: ignore[arg-type]
+
+
+def first_latest(tail: list[Any], count: int) -> int:
+    """The newest turn is the run of tool outputs that ends the input."""
+    first = count
+    for item in reversed(tail):
+        if not (isinstance(item, dict) and item.get("type") in _OUTPUT_TYPES):
+            break
+        first -= 1
+    return first
+
+
+def element_blocks(item: Any, index: int, scan: Scan) -> list[ToolBlock]:
+    if not isinstance(item, dict):
         return []
-    # The newest turn is the run of tool outputs that ends the input.
-    first_latest = len(items)
-    while (
-        first_latest > 0
-        and isinstance(items[first_latest - 1], dict)
-        and items[first_latest - 1].get("type") in _OUTPUT_TYPES
-    ):
-        first_latest -= 1
-    calls: dict[str, tuple[str, dict[str, Any]]] = {}
-    blocks: list[ToolBlock] = []
-    for position, item in enumerate(items):
-        if not isinstance(item, dict):
-            continue
-        kind = item.get("type")
-        call_id = item.get("call_id")
-        if not isinstance(call_id, str):
-            continue
-        if kind in _OUTPUT_TYPES.values():
-            calls[call_id] = _call(item)
-        elif kind in _OUTPUT_TYPES:
-            tool, tool_input = calls.get(call_id, ("", {}))
-            latest = position >= first_latest
-            output = item.get("output")
-            if isinstance(output, str):
-                blocks.append(
-                    _block(call_id, tool, tool_input, output, setter(item, "output"), latest)
-                )
-            elif isinstance(output, list):
-                for part in output:
-                    if (
-                        isinstance(part, dict)
-                        and part.get("type") in ("input_text", "output_text", "text")
-                        and isinstance(part.get("text"), str)
-                    ):
-                        blocks.append(
-                            _block(
-                                call_id,
-                                tool,
-                                tool_input,
-                                part["text"],
-                                setter(part, "text"),
-                                latest,
-                            )
-                        )
+    kind = item.get("type")
+    call_id = item.get("call_id")
+    if not isinstance(call_id, str):
+        return []
+    if kind in _OUTPUT_TYPES.values():
+        scan.calls[call_id] = (index, *_call(item))
+        return []
+    if kind not in _OUTPUT_TYPES:
+        return []
+    tool, tool_input = scan.call(call_id)
+    output = item.get("output")
+    if isinstance(output, str):
+        return [_block(call_id, tool, tool_input, output, ("output",))]
+    blocks = []
+    if isinstance(output, list):
+        for k, part in enumerate(output):
+            if (
+                isinstance(part, dict)
+                and part.get("type") in ("input_text", "output_text", "text")
+                and isinstance(part.get("text"), str)
+            ):
+                path = ("output", k, "text")
+                blocks.append(_block(call_id, tool, tool_input, part["text"], path))
     return blocks
 
 
