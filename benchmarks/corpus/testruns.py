@@ -1,0 +1,259 @@
+"""Failing test runs: each package's own pytest suite with one source line mutated.
+
+A mutation flips one comparison operator (``==`` to ``!=``, ``<`` to ``>=``, ``in`` to
+``not in``…) on a line inside a function of the package's own code, picked by a hash. A
+quick ``-x`` run of the suite names the test file of the first failure; the first
+mutation that makes 2 to 150 tests of that file fail (not all) is kept, and that file, as
+an agent narrows a run to it, runs in five modes agents use: default, ``-v``, ``-v
+--tb=long``, ``-q`` and ``--tb=short``. Facts come from pytest's JUnit XML (xunit1, with file and line): every
+failing test id, its first ``E`` line and its crash location, and the failed count.
+
+The only edit to the output: the one ``generated xml file`` line that ``--junitxml``
+adds is removed, since the agent's own run would not print it.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from benchmarks.corpus.sources import PYPI, Work, log
+from benchmarks.corpus.store import Writer
+
+MODES = {
+    "default": [],
+    "v": ["-v"],
+    "v_tb_long": ["-v", "--tb=long"],
+    "q": ["-q"],
+    "tb_short": ["--tb=short"],
+}
+FLIPS = {
+    ast.Eq: ("==", "!="),
+    ast.NotEq: ("!=", "=="),
+    ast.Lt: ("<", ">="),
+    ast.Gt: (">", "<="),
+    ast.LtE: ("<=", ">"),
+    ast.GtE: (">=", "<"),
+    ast.In: (" in ", " not in "),
+    ast.NotIn: (" not in ", " in "),
+    ast.Is: (" is ", " is not "),
+    ast.IsNot: (" is not ", " is "),
+}
+TRIALS = 8
+RUN_TIMEOUT = 240
+
+
+def build(work: Work, out: Writer) -> None:
+    for package in PYPI:
+        try:
+            _package(work, out, package)
+        except subprocess.TimeoutExpired:
+            log(f"{package}: test run timed out; skipped")
+
+
+def _layout(root: Path) -> tuple[Path, list[Path], str] | None:
+    """(folder with the tests, the package's own modules, PYTHONPATH)."""
+    tests = next((root / t for t in ("tests", "test", "testing") if (root / t).is_dir()), None)
+    base = root / "src" if (root / "src").is_dir() else root
+    modules = [
+        p
+        for p in sorted(base.rglob("*.py"))
+        if "test" not in str(p.relative_to(root)).lower()
+        and not any(
+            part in {"docs", "doc", "examples", "benchmarks"} for part in p.relative_to(root).parts
+        )
+        and p.name not in {"setup.py", "conftest.py", "noxfile.py"}
+    ]
+    if tests is None:
+        inner = [p.parent for p in base.rglob("test*.py") if p.parent.name in ("tests", "test")]
+        tests = inner[0] if inner else None
+    if tests is None or not modules:
+        return None
+    return tests, modules, str(base)
+
+
+def _candidates(root: Path, modules: list[Path]) -> list[tuple[Path, int, str, str]]:
+    found = []
+    for path in modules:
+        text = path.read_text(errors="replace")
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        lines = text.split("\n")
+        for func in ast.walk(tree):
+            if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for node in ast.walk(func):
+                if not (
+                    isinstance(node, ast.Compare)
+                    and len(node.ops) == 1
+                    and type(node.ops[0]) in FLIPS
+                ):
+                    continue
+                left, right = node.left, node.comparators[0]
+                if left.end_lineno != right.lineno or node.lineno != node.end_lineno:
+                    continue
+                line = lines[node.lineno - 1]
+                a, b = left.end_col_offset, right.col_offset
+                old, new = FLIPS[type(node.ops[0])]
+                seg = line[a:b]
+                if seg.count(old.strip()) != 1:
+                    continue
+                mutated = line[:a] + seg.replace(old.strip(), new.strip(), 1) + line[b:]
+                found.append((path, node.lineno, line, mutated))
+    rel = lambda c: f"{c[0].relative_to(root)}:{c[1]}"  # noqa: E731
+    return sorted(found, key=lambda c: hashlib.sha256(rel(c).encode()).hexdigest())
+
+
+def _pytest(work: Work, root: Path, tests: Path, pythonpath: str, args: list[str], junit: Path):
+    env = {
+        **os.environ,
+        "PYTHONPATH": pythonpath,
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONHASHSEED": "0",
+        "COLUMNS": "80",
+    }
+    env.pop("PYTEST_ADDOPTS", None)
+    command = [
+        work.bin / "python",
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "--timeout=60",
+        "-o",
+        "junit_family=xunit1",
+        f"--junitxml={junit}",
+        *args,
+        str(tests.relative_to(root)),
+    ]
+    p = work.run(*command, cwd=root, env=env, timeout=RUN_TIMEOUT)
+    text = "\n".join(
+        line
+        for line in (p.stdout + p.stderr).rstrip("\n").split("\n")
+        if "generated xml file:" not in line
+    )
+    return p.returncode, text
+
+
+def _junit(junit: Path) -> tuple[list[str], int, int, int]:
+    """(facts, failed, errors, tests) from a JUnit XML file."""
+    try:
+        root = ET.parse(junit).getroot()
+    except (OSError, ET.ParseError):
+        return [], 0, 0, 0
+    suite = root if root.tag == "testsuite" else root.find("testsuite")
+    facts: list[str] = []
+    failed = errors = total = 0
+    for case in suite.iter("testcase"):
+        total += 1
+        bad = case.find("failure")
+        if bad is None:
+            bad = case.find("error")
+            if bad is not None:
+                errors += 1
+        else:
+            failed += 1
+        if bad is None:
+            continue
+        file = case.get("file", "")
+        modpath = file[:-3].replace("/", ".") if file.endswith(".py") else ""
+        classname = case.get("classname", "")
+        rest = (
+            classname[len(modpath) + 1 :] if modpath and classname.startswith(modpath + ".") else ""
+        )
+        facts.append("::".join([file, *(rest.split(".") if rest else []), case.get("name", "")]))
+        body = (bad.text or "").split("\n")
+        e_lines = [line.rstrip() for line in body if line.startswith("E ")]
+        if e_lines:
+            facts.append(e_lines[0])
+        located = [line for line in body if re.match(r"^[\w./-]+\.py:\d+: ", line)]
+        if located:
+            facts.append(located[-1].rstrip())
+    if failed:
+        facts.append(f"{failed} failed")
+    return facts, failed, errors, total
+
+
+def _first_failing_file(junit: Path) -> str | None:
+    try:
+        root = ET.parse(junit).getroot()
+    except (OSError, ET.ParseError):
+        return None
+    for case in root.iter("testcase"):
+        if (case.find("failure") is not None or case.find("error") is not None) and case.get(
+            "file"
+        ):
+            return case.get("file")
+    return None
+
+
+def _package(work: Work, out: Writer, package: str) -> None:
+    pristine = work.src(package)
+    root = work.root / "mutated" / package
+    layout = _layout(pristine)
+    if layout is None:
+        log(f"{package}: no test folder found; skipped")
+        return
+    tests, modules, pythonpath = layout
+    shutil.rmtree(root, ignore_errors=True)
+    shutil.copytree(pristine, root)
+    remap = lambda p: root / p.relative_to(pristine)  # noqa: E731
+    tests, pythonpath = remap(tests), str(remap(Path(pythonpath)))
+    junit = work.root / "junit" / f"{package}.xml"
+    junit.parent.mkdir(exist_ok=True)
+    chosen = fallback = None
+    for path, lineno, line, mutated in _candidates(pristine, modules)[:TRIALS]:
+        target = remap(path)
+        lines = path.read_text(errors="replace").split("\n")
+        lines[lineno - 1] = mutated
+        target.write_text("\n".join(lines))
+        # The first failure names a test file; the agent's runs then target that file.
+        _pytest(work, root, tests, pythonpath, ["-q", "-x"], junit)
+        first = _first_failing_file(junit)
+        if first is not None:
+            _pytest(work, root, root / first, pythonpath, ["-q"], junit)
+            _facts, failed, errors, total = _junit(junit)
+            bad = failed + errors
+            found = (path, lineno, line.strip(), mutated.strip(), root / first)
+            if 2 <= bad <= 150 and bad < total:
+                chosen = found
+                break
+            if bad and fallback is None:
+                fallback = found
+        target.write_text(path.read_text(errors="replace"))
+    if chosen is None and fallback is not None:
+        chosen = fallback
+        target = remap(chosen[0])
+        lines = chosen[0].read_text(errors="replace").split("\n")
+        lines[chosen[1] - 1] = chosen[3]
+        target.write_text("\n".join(lines))
+    if chosen is None:
+        log(f"{package}: no mutation made a few tests fail; skipped")
+        return
+    path, lineno, before, after, tests = chosen
+    where = f"{path.relative_to(pristine)}:{lineno}"
+    log(f"{package}: mutated {where}: {before!r} -> {after!r}")
+    for mode, args in MODES.items():
+        code, text = _pytest(work, root, tests, pythonpath, args, junit)
+        facts, failed, errors, total = _junit(junit)
+        shown = " ".join(["python -m pytest", *args, str(tests.relative_to(root))])
+        source = f"{package} test suite with {where} mutated ({before} -> {after}): {failed} failed, {errors} errors of {total}"
+        out.add(
+            "test_run",
+            package,
+            f"pytest-{mode}",
+            "Bash",
+            {"command": shown},
+            text,
+            facts,
+            source,
+            is_error=code != 0,
+        )
