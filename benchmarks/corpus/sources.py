@@ -95,7 +95,14 @@ PY_TOOLS = [
     "trustme",
     "pytest-mock",
 ]
-NODE_TOOLS = ["typescript@5", "eslint@9", "@eslint/js@9", "tape@5", "globals"]
+NODE_TOOLS = [
+    "typescript@5",
+    "eslint@9",
+    "@eslint/js@9",
+    "eslint-formatter-unix",
+    "tape@5",
+    "globals",
+]
 
 
 @dataclass

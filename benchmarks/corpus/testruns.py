@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -195,7 +196,55 @@ def _first_failing_file(junit: Path) -> str | None:
     return None
 
 
+def _covered(work: Work, root: Path, tests: Path, pythonpath: str) -> dict[str, set[int]]:
+    """Lines of the package's code that its passing suite runs: where a mutation shows."""
+    data = work.root / "cache" / "coverage.data"
+    report = work.root / "cache" / "coverage.json"
+    data.parent.mkdir(exist_ok=True)
+    env = {**os.environ, "PYTHONPATH": pythonpath, "PYTHONDONTWRITEBYTECODE": "1"}
+    cov = [work.bin / "python", "-m", "coverage"]
+    work.run(
+        *cov,
+        "run",
+        f"--data-file={data}",
+        "--source",
+        pythonpath,
+        "-m",
+        "pytest",
+        "-q",
+        "-x",
+        "-p",
+        "no:cacheprovider",
+        "--timeout=60",
+        str(tests.relative_to(root)),
+        cwd=root,
+        env=env,
+        timeout=RUN_TIMEOUT * 2,
+    )
+    work.run(*cov, "json", f"--data-file={data}", "-o", report, cwd=root, env=env)
+    try:
+        files = json.loads(report.read_text())["files"]
+    except (OSError, ValueError, KeyError):
+        return {}
+    return {str((root / name).resolve()): set(f["executed_lines"]) for name, f in files.items()}
+
+
 def _package(work: Work, out: Writer, package: str) -> None:
+    # A package's runs are kept in the work folder: a rebuild replays them.
+    cache = work.root / "cache" / f"testrun-{package}.json"
+    if cache.exists():
+        for args in json.loads(cache.read_text()):
+            out.add(**args)
+        return
+    added: list[dict] = []
+    _runs(work, package, added)
+    cache.parent.mkdir(exist_ok=True)
+    cache.write_text(json.dumps(added))
+    for args in added:
+        out.add(**args)
+
+
+def _runs(work: Work, package: str, added: list[dict]) -> None:
     pristine = work.src(package)
     root = work.root / "mutated" / package
     layout = _layout(pristine)
@@ -210,7 +259,13 @@ def _package(work: Work, out: Writer, package: str) -> None:
     junit = work.root / "junit" / f"{package}.xml"
     junit.parent.mkdir(exist_ok=True)
     chosen = fallback = None
-    for path, lineno, line, mutated in _candidates(pristine, modules)[:TRIALS]:
+    covered = _covered(work, root, tests, pythonpath)
+    candidates = [
+        c
+        for c in _candidates(pristine, modules)
+        if c[1] in covered.get(str(remap(c[0]).resolve()), ())
+    ]
+    for path, lineno, line, mutated in candidates[:TRIALS]:
         target = remap(path)
         lines = path.read_text(errors="replace").split("\n")
         lines[lineno - 1] = mutated
@@ -246,14 +301,76 @@ def _package(work: Work, out: Writer, package: str) -> None:
         facts, failed, errors, total = _junit(junit)
         shown = " ".join(["python -m pytest", *args, str(tests.relative_to(root))])
         source = f"{package} test suite with {where} mutated ({before} -> {after}): {failed} failed, {errors} errors of {total}"
-        out.add(
-            "test_run",
-            package,
-            f"pytest-{mode}",
-            "Bash",
-            {"command": shown},
-            text,
-            facts,
-            source,
-            is_error=code != 0,
+        added.append(
+            {
+                "family": "test_run",
+                "package": package,
+                "name": f"pytest-{mode}",
+                "tool": "Bash",
+                "tool_input": {"command": shown},
+                "text": text,
+                "facts": facts,
+                "source": source,
+                "is_error": code != 0,
+            }
+        )
+    if "TestCase" in tests.read_text(errors="replace"):
+        _unittest(work, package, root, tests, pythonpath, junit, where, added)
+
+
+def _unittest(
+    work: Work,
+    package: str,
+    root: Path,
+    tests: Path,
+    pythonpath: str,
+    junit: Path,
+    where: str,
+    added: list[dict],
+) -> None:
+    """The same file under unittest's runner; its facts from the pytest JUnit of that file."""
+    _pytest(work, root, tests, pythonpath, ["-q"], junit)
+    facts: list[str] = []
+    for case in ET.parse(junit).getroot().iter("testcase"):
+        bad = case.find("failure")
+        if bad is None:
+            bad = case.find("error")
+        if bad is None:
+            continue
+        name, classname = case.get("name", ""), case.get("classname", "")
+        facts.append(f"{name} ({classname}.{name})")
+        message = (bad.get("message") or "").split("\n")[0].strip()
+        if message:
+            facts.append(message)
+    module = str(tests.relative_to(root))[:-3].replace("/", ".")
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{root}:{pythonpath}",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONHASHSEED": "0",
+    }
+    for mode, args in {"unittest-v": ["-v"], "unittest": []}.items():
+        p = work.run(
+            work.bin / "python",
+            "-m",
+            "unittest",
+            *args,
+            module,
+            cwd=root,
+            env=env,
+            timeout=RUN_TIMEOUT,
+        )
+        shown = " ".join(["python -m unittest", *args, module])
+        added.append(
+            {
+                "family": "test_run",
+                "package": package,
+                "name": mode,
+                "tool": "Bash",
+                "tool_input": {"command": shown},
+                "text": (p.stdout + p.stderr).rstrip("\n"),
+                "facts": facts,
+                "source": f"{package} tests under unittest with {where} mutated",
+                "is_error": p.returncode != 0,
+            }
         )
