@@ -43,6 +43,11 @@ def main(argv: list[str] | None = None) -> int:
         default=",".join(GENERATORS),
         help=f"comma-separated subset of {','.join(GENERATORS)}",
     )
+    p.add_argument(
+        "--cached-only",
+        action="store_true",
+        help="test runs: replay those kept in the work folder, start no new one",
+    )
     args = p.parse_args(argv)
     wanted = [g.strip() for g in args.only.split(",") if g.strip()]
     unknown = set(wanted) - set(GENERATORS)
@@ -56,7 +61,10 @@ def main(argv: list[str] | None = None) -> int:
         module, families = GENERATORS[name]
         out.forget(families)
         t0 = time.monotonic()
-        module.build(work, out)
+        if module is testruns:
+            testruns.build(work, out, cached_only=args.cached_only)
+        else:
+            module.build(work, out)
         log(f"{name}: done in {time.monotonic() - t0:.0f} s")
     index = out.save()
     log(

@@ -181,7 +181,9 @@ def _eslint(work: Work, out: Writer, package: str) -> None:
     )
     form = ("stylish", "unix")[_h(package) % 2]
     eslint = work.node_bin / "eslint"
-    p = work.run(eslint, "-f", form, *files, cwd=root)
+    # A formatter package is looked up from the config's folder: name unix's by path.
+    fmt = str(mods / "eslint-formatter-unix" / "index.js") if form == "unix" else form
+    p = work.run(eslint, "-f", fmt, *files, cwd=root)
     o = work.run(eslint, "-f", "json", *files, cwd=root)
     (root / "eslint.config.mjs").unlink()
     facts = []

@@ -1,11 +1,12 @@
 """Failing test runs: each package's own pytest suite with one source line mutated.
 
 A mutation flips one comparison operator (``==`` to ``!=``, ``<`` to ``>=``, ``in`` to
-``not in``…) on a line inside a function of the package's own code, picked by a hash. A
-quick ``-x`` run of the suite names the test file of the first failure; the first
-mutation that makes 2 to 150 tests of that file fail (not all) is kept, and that file, as
-an agent narrows a run to it, runs in five modes agents use: default, ``-v``, ``-v
---tb=long``, ``-q`` and ``--tb=short``. Facts come from pytest's JUnit XML (xunit1, with file and line): every
+``not in``…) on a line of the package's own code. Each test file is paired with the module
+it is named after (``tests/test_utils.py`` with ``utils.py``); coverage.py says which lines
+of the module that file runs, and the first of those (in hash order) whose mutation makes
+2 to 150 of the file's tests fail (not all) is kept. The file then runs as an agent runs
+it, in five modes: default, ``-v``, ``-v --tb=long``, ``-q`` and ``--tb=short``, and under
+``python -m unittest`` (plain and ``-v``) where it holds TestCase classes. Facts come from pytest's JUnit XML (xunit1, with file and line): every
 failing test id, its first ``E`` line and its crash location, and the failed count.
 
 The only edit to the output: the one ``generated xml file`` line that ``--junitxml``
@@ -46,12 +47,16 @@ FLIPS = {
     ast.Is: (" is ", " is not "),
     ast.IsNot: (" is not ", " is "),
 }
-TRIALS = 8
+TRIALS = 4
+PAIRS = 3
 RUN_TIMEOUT = 240
 
 
-def build(work: Work, out: Writer) -> None:
+def build(work: Work, out: Writer, cached_only: bool = False) -> None:
     for package in PYPI:
+        if cached_only and not (work.root / "cache" / f"testrun-{package}.json").exists():
+            log(f"{package}: no test runs kept in the work folder; skipped (--cached-only)")
+            continue
         try:
             _package(work, out, package)
         except subprocess.TimeoutExpired:
@@ -183,17 +188,17 @@ def _junit(junit: Path) -> tuple[list[str], int, int, int]:
     return facts, failed, errors, total
 
 
-def _first_failing_file(junit: Path) -> str | None:
-    try:
-        root = ET.parse(junit).getroot()
-    except (OSError, ET.ParseError):
-        return None
-    for case in root.iter("testcase"):
-        if (case.find("failure") is not None or case.find("error") is not None) and case.get(
-            "file"
-        ):
-            return case.get("file")
-    return None
+def _pairs(tests: Path, modules: list[Path]) -> list[tuple[Path, Path]]:
+    """(test file, module) pairs by name, largest test file first."""
+    by_stem: dict[str, Path] = {}
+    for m in modules:
+        by_stem.setdefault(m.stem.lstrip("_"), m)
+    pairs = []
+    for t in sorted(tests.rglob("test_*.py")):
+        module = by_stem.get(t.stem.removeprefix("test_").lstrip("_"))
+        if module is not None:
+            pairs.append((t, module))
+    return sorted(pairs, key=lambda p: (-p[0].stat().st_size, str(p[0])))
 
 
 def _covered(work: Work, root: Path, tests: Path, pythonpath: str) -> dict[str, set[int]]:
@@ -259,33 +264,34 @@ def _runs(work: Work, package: str, added: list[dict]) -> None:
     junit = work.root / "junit" / f"{package}.xml"
     junit.parent.mkdir(exist_ok=True)
     chosen = fallback = None
-    covered = _covered(work, root, tests, pythonpath)
-    candidates = [
-        c
-        for c in _candidates(pristine, modules)
-        if c[1] in covered.get(str(remap(c[0]).resolve()), ())
-    ]
-    for path, lineno, line, mutated in candidates[:TRIALS]:
-        target = remap(path)
-        lines = path.read_text(errors="replace").split("\n")
-        lines[lineno - 1] = mutated
-        target.write_text("\n".join(lines))
-        # The first failure names a test file; the agent's runs then target that file.
-        _pytest(work, root, tests, pythonpath, ["-q", "-x"], junit)
-        first = _first_failing_file(junit)
-        if first is not None:
-            _pytest(work, root, root / first, pythonpath, ["-q"], junit)
+    # Whole suites are slow on a shared machine: each test file is paired with the module
+    # it is named after (tests/test_utils.py with utils.py), and only that file runs.
+    for test_file, module in _pairs(tests, modules)[:PAIRS]:
+        covered = _covered(work, root, test_file, pythonpath)
+        candidates = [
+            c
+            for c in _candidates(pristine, [module])
+            if c[1] in covered.get(str(remap(module).resolve()), ())
+        ]
+        for path, lineno, line, mutated in candidates[:TRIALS]:
+            target = remap(path)
+            lines = path.read_text(errors="replace").split("\n")
+            lines[lineno - 1] = mutated
+            target.write_text("\n".join(lines))
+            _pytest(work, root, test_file, pythonpath, ["-q"], junit)
             _facts, failed, errors, total = _junit(junit)
             bad = failed + errors
-            found = (path, lineno, line.strip(), mutated.strip(), root / first)
+            found = (path, lineno, line, mutated, test_file)
+            target.write_text(path.read_text(errors="replace"))
             if 2 <= bad <= 150 and bad < total:
                 chosen = found
                 break
             if bad and fallback is None:
                 fallback = found
-        target.write_text(path.read_text(errors="replace"))
-    if chosen is None and fallback is not None:
-        chosen = fallback
+        if chosen is not None:
+            break
+    chosen = chosen or fallback
+    if chosen is not None:
         target = remap(chosen[0])
         lines = chosen[0].read_text(errors="replace").split("\n")
         lines[chosen[1] - 1] = chosen[3]
@@ -294,6 +300,7 @@ def _runs(work: Work, package: str, added: list[dict]) -> None:
         log(f"{package}: no mutation made a few tests fail; skipped")
         return
     path, lineno, before, after, tests = chosen
+    before, after = before.strip(), after.strip()
     where = f"{path.relative_to(pristine)}:{lineno}"
     log(f"{package}: mutated {where}: {before!r} -> {after!r}")
     for mode, args in MODES.items():
