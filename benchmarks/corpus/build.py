@@ -48,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="test runs: replay those kept in the work folder, start no new one",
     )
+    p.add_argument("--packages", help="test runs: only these packages (comma-separated)")
     args = p.parse_args(argv)
     wanted = [g.strip() for g in args.only.split(",") if g.strip()]
     unknown = set(wanted) - set(GENERATORS)
@@ -62,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         out.forget(families)
         t0 = time.monotonic()
         if module is testruns:
-            testruns.build(work, out, cached_only=args.cached_only)
+            only = {x.strip() for x in args.packages.split(",")} if args.packages else None
+            testruns.build(work, out, cached_only=args.cached_only, only=only)
         else:
             module.build(work, out)
         log(f"{name}: done in {time.monotonic() - t0:.0f} s")

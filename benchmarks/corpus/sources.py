@@ -94,6 +94,13 @@ PY_TOOLS = [
     "certifi",
     "trustme",
     "pytest-mock",
+    # the Pallets packages import each other: the sdist under test still comes first
+    "markupsafe",
+    "jinja2",
+    "werkzeug",
+    "itsdangerous",
+    "click",
+    "coverage",
 ]
 NODE_TOOLS = [
     "typescript@5",

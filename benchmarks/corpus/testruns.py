@@ -52,8 +52,10 @@ PAIRS = 3
 RUN_TIMEOUT = 240
 
 
-def build(work: Work, out: Writer, cached_only: bool = False) -> None:
+def build(work: Work, out: Writer, cached_only: bool = False, only: set[str] | None = None) -> None:
     for package in PYPI:
+        if only and package not in only:
+            continue
         if cached_only and not (work.root / "cache" / f"testrun-{package}.json").exists():
             log(f"{package}: no test runs kept in the work folder; skipped (--cached-only)")
             continue
@@ -198,13 +200,18 @@ def _pairs(tests: Path, modules: list[Path]) -> list[tuple[Path, Path]]:
         module = by_stem.get(t.stem.removeprefix("test_").lstrip("_"))
         if module is not None:
             pairs.append((t, module))
-    return sorted(pairs, key=lambda p: (-p[0].stat().st_size, str(p[0])))
+    pairs.sort(key=lambda p: (-p[0].stat().st_size, str(p[0])))
+    if not pairs:  # no file named after a module: the largest test file, the largest module
+        files = sorted(tests.rglob("test*.py"), key=lambda p: (-p.stat().st_size, str(p)))
+        if files and modules:
+            pairs = [(files[0], max(modules, key=lambda p: (p.stat().st_size, str(p))))]
+    return pairs
 
 
 def _covered(work: Work, root: Path, tests: Path, pythonpath: str) -> dict[str, set[int]]:
     """Lines of the package's code that its passing suite runs: where a mutation shows."""
-    data = work.root / "cache" / "coverage.data"
-    report = work.root / "cache" / "coverage.json"
+    data = work.root / "cache" / f"coverage-{root.name}.data"
+    report = work.root / "cache" / f"coverage-{root.name}.json"
     data.parent.mkdir(exist_ok=True)
     env = {**os.environ, "PYTHONPATH": pythonpath, "PYTHONDONTWRITEBYTECODE": "1"}
     cov = [work.bin / "python", "-m", "coverage"]
