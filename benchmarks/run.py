@@ -171,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
             skip_peers=args.skip_peers,
             install_peers=install,
             log=log,
+            sample=8 if args.quick else 1,
         )
         result["next_action"] = next_action.measure()
         return result

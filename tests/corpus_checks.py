@@ -23,6 +23,10 @@ RANGE_READ = re.compile(r"offset[= ](\d+),? limit[= ](\d+)")
 SED_RANGE = re.compile(r"sed -n '(\d+),(\d+)p'")
 SHOW = re.compile(r"trimline show (\w+) --lines (\d+)-(\d+)")
 # The narrowing pipe a re-run hint may end with, and what it applies to.
+# Commands whose re-run is neither cheap nor safe: a marker must not send the agent there.
+UNSAFE = re.compile(
+    r"\b(?:pip3?|npm|pnpm|yarn|uv|poetry|cargo|apt(?:-get)?) (?:install|i|ci|add|publish)\b|\bdeploy\b|\bgit push\b"
+)
 NARROW = re.compile(
     r"^(?:re-run:\s*)?(?P<cmd>.+?)\s*(?:2>&1\s*)?\|\s*(?P<filter>sed -n '\d+,\d+p')\s*$"
 )
@@ -127,7 +131,12 @@ def claims(gaps: list[Gap], read: bool) -> list[tuple[str, str]]:
 
 
 def way_back(
-    gaps: list[Gap], original: str, keeps_original: bool, read: bool, tool: str = ""
+    gaps: list[Gap],
+    original: str,
+    keeps_original: bool,
+    read: bool,
+    tool: str = "",
+    command: str = "",
 ) -> list[tuple[str, str]]:
     """Every way back a marker names gives exactly its lines back, where it is read.
 
@@ -136,6 +145,8 @@ def way_back(
     problems = []
     for k, g in enumerate(gaps):
         hint = g.marker
+        if "re-run" in hint and UNSAFE.search(command):
+            problems.append(("re-run hint on a command unsafe to re-run", command[:80]))
         if "trimline show" in hint and not keeps_original:
             problems.append(("names trimline show without a stored original", hint[:120]))
         numbers = [NUMBERED.match(x) for x in (g.lines[0], g.lines[-1])] if g.lines else []

@@ -64,7 +64,9 @@ def problems(case_id: str) -> dict[str, list[tuple[str, str]]]:
     return {
         "subset": subset,
         "claims": claims(gaps, read) if not subset else [],
-        "way_back": way_back(gaps, text, False, read, case.tool) if not subset else [],
+        "way_back": way_back(gaps, text, False, read, case.tool, case.context().command)
+        if not subset
+        else [],
     }
 
 
