@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.corpus import installs, lint, listing, reads, search, testruns, vcs
+from benchmarks.corpus import installs, lint, listing, reads, search, taperuns, testruns, vcs
 from benchmarks.corpus.load import ROOT
 from benchmarks.corpus.sources import log, prepare
 from benchmarks.corpus.store import Writer
@@ -26,6 +26,7 @@ GENERATORS = {
     "search": (search, {"search", "search_big"}),
     "listing": (listing, {"listing"}),
     "testruns": (testruns, {"test_run"}),
+    "taperuns": (taperuns, {"test_run_js"}),
     "lint": (lint, {"lint"}),
     "vcs": (vcs, {"git_log", "git_show", "git_diff", "git_diff_large", "git_blame"}),
 }

@@ -23,7 +23,7 @@ HALVES = ("tune", "heldout")
 
 # Families that issue 17 reports on their own, by the case's ``family``.
 ISSUE17_GROUPS = {
-    "failing test runs": ("test_run",),
+    "failing test runs": ("test_run", "test_run_js"),
     "git show (typical commit)": ("git_show",),
     "large multi-file diff": ("git_diff_large",),
     "git log forms": ("git_log",),
