@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 MODE     ?= reverse
 UPSTREAM ?= https://api.anthropic.com
 
-.PHONY: install run test lint audit bench bench-quick fixtures clean
+.PHONY: install run test lint audit bench bench-quick fixtures corpus clean
 
 install: $(STAMP)
 
@@ -46,9 +46,14 @@ bench-quick: $(STAMP)
 fixtures: $(STAMP)
 	for s in fixtures/scripts/*.py; do $(BIN)/python $$s || exit 1; done
 
+# Re-creates fixtures/corpus (the generalisation corpus) from pinned PyPI and npm packages;
+# its tools and downloads live in .corpus-work/. Slow (tens of minutes); CI never runs it.
+corpus: $(STAMP)
+	$(BIN)/python -m benchmarks.corpus.build
+
 # Everything the targets above and the benchmarks make; ~/.trimline and ~/.mitmproxy are the
 # user's (see the README's "Uninstall and clean up").
 clean:
 	rm -rf $(VENV) .venv* .pytest_cache .ruff_cache .hypothesis .mypy_cache .coverage htmlcov
-	rm -rf bench-report build dist artifacts *.egg-info
+	rm -rf bench-report build dist artifacts *.egg-info .corpus-work
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

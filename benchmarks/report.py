@@ -12,6 +12,7 @@ HEADINGS = (
     "## 2. Session replay: compounding and prompt-cache cost",
     "## 3. Quality with a real model",
     "## 4. Speed",
+    "## 5. Generalisation: the held-out corpus, and next-action support",
 )
 
 
@@ -31,6 +32,7 @@ def markdown(data: dict, charts: dict[str, str]) -> str:
     out += _sessions(data.get("sessions"), charts)
     out += _live(data.get("live"))
     out += _speed(data.get("speed"), charts)
+    out += _generalise(data.get("generalise"))
     if "passthrough" in data:
         out += passthrough.markdown(data["passthrough"])
     return "\n".join(out) + "\n"
@@ -524,3 +526,23 @@ def charts(data: dict, out: Path) -> tuple[dict[str, str], str | None]:
         plt.close(fig)
         made["latency"] = "latency.png"
     return made, None
+
+
+def _generalise(g: dict | None) -> list[str]:
+    from benchmarks import generalise, next_action
+
+    out = [HEADINGS[4], ""]
+    why = _skipped(g)
+    if why or g is None:
+        return [*out, f"Section {why}.", ""]
+    out += [
+        "Real tools over 40 PyPI and npm packages that nobody tuned for "
+        "(`fixtures/corpus`, `python -m benchmarks.generalise`): facts kept over every case, "
+        "tokens saved over outputs of 500 tokens or more.",
+        "",
+        generalise.markdown(g),
+        "",
+    ]
+    if "next_action" in g:
+        out += [next_action.markdown(g["next_action"]), ""]
+    return out

@@ -31,11 +31,11 @@ from pathlib import Path
 
 import orjson
 
-from benchmarks import blocks, live, passthrough, report, sessions, speed
+from benchmarks import blocks, generalise, live, next_action, passthrough, report, sessions, speed
 from benchmarks.common import ROOT
 from fixtures.load import load_all
 
-SECTIONS = ("blocks", "sessions", "live", "speed", "passthrough")
+SECTIONS = ("blocks", "generalise", "sessions", "live", "speed", "passthrough")
 QUICK_SESSIONS = {"python-fix-tests", "rust-build-and-test"}
 
 
@@ -162,6 +162,21 @@ def main(argv: list[str] | None = None) -> int:
             log=log,
         ),
     )
+
+    def run_generalise() -> dict:
+        # The held-out half of fixtures/corpus, peers beside, and next-action support.
+        result = generalise.measure(
+            "heldout",
+            peer_dir=args.peer_dir,
+            skip_peers=args.skip_peers,
+            install_peers=install,
+            log=log,
+            sample=8 if args.quick else 1,
+        )
+        result["next_action"] = next_action.measure()
+        return result
+
+    section("generalise", run_generalise)
 
     def run_sessions() -> dict:
         picked, problems = sessions.captured()

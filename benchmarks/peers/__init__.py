@@ -307,7 +307,10 @@ class Rtk(Peer):
         rewritten = re.sub(r"^cd \S+ && ", "", rewrite.stdout.strip())
         if not rewritten.startswith("rtk "):
             return PeerOutput(f.text, 0.0, "not rewritten by rtk")
-        words = shlex.split(rewritten.split("|")[0])[1:]
+        # Split as the shell would before cutting at the pipe: a quoted "|" (grep -E 'a|b')
+        # is part of an argument.
+        words = shlex.split(rewritten)
+        words = (words[: words.index("|")] if "|" in words else words)[1:]
         sub = " ".join(words[:2]) if " ".join(words[:2]) in RTK_PIPE_FILTERS else words[0]
         match = _EXIT.match(f.text)
         header, body = (match.group(0), f.text[match.end() :]) if match else ("", f.text)
