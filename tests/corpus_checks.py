@@ -87,6 +87,18 @@ def _normalise(line: str) -> str:
     return re.sub(r"\d+", "0", line)
 
 
+SED_WINDOW = re.compile(r"^sed -n '?(\d+),\d+p'? \S+$")
+
+
+def _prelude(original: str) -> int:
+    """Lines an agent's harness printed before the command's own output."""
+    first = original.split("\n", 1)[0]
+    return 1 if first.startswith("Exit code") else 0
+
+
+RULE = re.compile(r"(?:_ )+_?|[-=_~*]{3,}")
+
+
 def claims(gaps: list[Gap], read: bool) -> list[tuple[str, str]]:
     """Every marker's words true of the lines it replaces, and cheaper than they are."""
     problems = []
@@ -105,9 +117,17 @@ def claims(gaps: list[Gap], read: bool) -> list[tuple[str, str]]:
                     f"claims {g.start}-{g.end}, replaces positions {g.first + 1}-{g.first + n}",
                 )
             )
-        m = re.search(r"\b(\d+) lines?\b", g.marker)
-        if m and int(m.group(1)) != n:
-            problems.append(("false count", f"says {m.group(1)} lines, replaces {n}"))
+        # Counts ("5 lines of source", "the self = <…> line") describe lines of the range;
+        # together they may leave out only blank lines and rules (``_ _ _``) folded with them.
+        what = g.marker.split(" elided: ", 1)[-1].split(" — ", 1)[0]
+        said = sum(
+            int(c.replace(",", ""))
+            for c in re.findall(r"\b(\d[\d,]*) (?:[\w-]+ )?(?:lines?|entries)\b", what)
+        )
+        said += len(re.findall(r"\bthe [^;]*? line\b", what))
+        filler = sum(1 for x in g.lines if not x.strip() or RULE.fullmatch(x.strip()))
+        if said and not (n - filler <= said <= n):
+            problems.append(("false count", f"says {said} lines, replaces {n}"))
         if "repeat" in g.what and g.before is not None:
             if "numbers aside" in g.what:
                 ok = all(_normalise(x) == _normalise(g.before) for x in g.lines)
@@ -143,7 +163,8 @@ def way_back(
     A hint that calls the same tool again with narrower arguments (``Grep pattern=…
     path=file``) is taken as a working re-run: its result holds the elided lines."""
     problems = []
-    for k, g in enumerate(gaps):
+    shown = False  # an earlier marker of this output named a way back
+    for g in gaps:
         hint = g.marker
         if "re-run" in hint and UNSAFE.search(command):
             problems.append(("re-run hint on a command unsafe to re-run", command[:80]))
@@ -151,6 +172,11 @@ def way_back(
             problems.append(("names trimline show without a stored original", hint[:120]))
         numbers = [NUMBERED.match(x) for x in (g.lines[0], g.lines[-1])] if g.lines else []
         file_range = tuple(int(m.group(1)) for m in numbers) if numbers and all(numbers) else None  # type: ignore[union-attr]
+        window = SED_WINDOW.search(command)
+        if file_range is None and window and g.lines:
+            # sed -n 'A,Bp' FILE prints file lines from A on, unnumbered.
+            start = int(window.group(1)) + g.first - _prelude(original)
+            file_range = (start, start + len(g.lines) - 1)
         m = RANGE_READ.search(hint)
         if m:
             got = (int(m.group(1)), int(m.group(1)) + int(m.group(2)) - 1)
@@ -171,14 +197,17 @@ def way_back(
         elif m:
             problems += _replay(hint, original, g)
         same_tool = bool(tool) and f" — {tool} " in hint
-        if not (
+        named = bool(
             RANGE_READ.search(hint)
             or SED_RANGE.search(hint)
             or "re-run" in hint
             or "trimline show" in hint
             or same_tool
-        ) and (k == 0 or not read):  # later read markers may rely on the first one's hint
+        )
+        # Later markers give their range only: the first one's recipe takes any range.
+        if not named and not shown:
             problems.append(("marker names no way back", hint[:120]))
+        shown = shown or named
     return problems
 
 
