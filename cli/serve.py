@@ -101,6 +101,13 @@ def check_upstream(mode: str, upstream: str | None) -> None:
             f" (e.g. http://{upstream.split('://')[-1]})",
             2,
         )
+    if "@" in upstream.split("://", 1)[1].split("/", 1)[0]:
+        # mitmproxy cannot use it, and its own error would print the password.
+        raise UserError(
+            f"--upstream {mask(upstream)}: leave credentials out of the URL; the agent's own "
+            "API key is passed through",
+            2,
+        )
 
 
 def check_store(target: str | Path) -> None:

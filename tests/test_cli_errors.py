@@ -265,6 +265,12 @@ def test_upstream_without_a_scheme(tmp_path: Path) -> None:
     one_line(done, "--upstream", "127.0.0.1:9999", "http://", "https://")
 
 
+def test_upstream_with_credentials_is_refused_without_printing_them(tmp_path: Path) -> None:
+    done = serve(tmp_path, "--mode", "reverse", "--upstream", "http://bob:s3cretpw@127.0.0.1:9")
+    line = one_line(done, "--upstream", "credentials")
+    assert "s3cretpw" not in done.stdout + done.stderr and "bob:***@" in line
+
+
 # -- compress and show --------------------------------------------------------------
 
 
