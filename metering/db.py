@@ -21,6 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg.adapt import Loader
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from trimline.core.paths import private_file
 
 PG_SCHEMES = ("postgresql://", "postgres://")
 CONNECT_TIMEOUT = 5  # seconds: the writer and /stats must not hang on an unreachable server
@@ -88,7 +89,7 @@ def connect_sqlite(path: Path, *, readonly: bool = False) -> SqliteConnection:
             f"file:{path}?mode=ro", uri=True, check_same_thread=False, factory=SqliteConnection
         )
     else:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)
         conn = sqlite3.connect(path, check_same_thread=False, factory=SqliteConnection)
     conn.create_function("FLOOR", 1, _floor, deterministic=True)
     conn.create_function("GREATEST", -1, _greatest, deterministic=True)

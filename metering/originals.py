@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import zstandard
-from trimline.core.paths import data_dir
+from trimline.core.paths import data_dir, private_file
 from trimline.metering.db import is_url
 
 MAX_BYTES = 512 << 20
@@ -40,7 +40,7 @@ class Originals:
                 f"file:{self.path}?mode=ro", uri=True, check_same_thread=False
             )
         else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_file(self.path)
             self._conn = sqlite3.connect(self.path, check_same_thread=False)
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute(

@@ -131,7 +131,7 @@ def test_no_credential_reaches_any_file_trimline_writes(tmp_path: Path) -> None:
             assert secret.encode() not in data, f"{secret} in {path}"
 
 
-def test_the_start_up_line_masks_a_password_in_the_upstream_url(tmp_path: Path) -> None:
+def test_an_upstream_url_with_a_password_is_refused_masked(tmp_path: Path) -> None:
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -160,7 +160,22 @@ def test_the_start_up_line_masks_a_password_in_the_upstream_url(tmp_path: Path) 
     except subprocess.TimeoutExpired:
         proc.terminate()
         out, _ = proc.communicate(timeout=10)
-    start_up = out.split(b"\n")[0]
-    assert b"reverse proxy for http://alice:***@127.0.0.1:9" in start_up
-    # What follows is mitmproxy refusing such an upstream (an error path of its own).
-    assert b"upstream-pw-0123" not in start_up
+    # Refused before mitmproxy sees it (its own error would print the password), masked.
+    assert proc.returncode == 2 and b"--upstream http://alice:***@127.0.0.1:9" in out
+    assert b"upstream-pw-0123" not in out
+
+
+def test_databases_are_readable_by_their_owner_only(tmp_path: Path) -> None:
+    from trimline.metering.db import connect_sqlite
+    from trimline.metering.originals import Originals
+
+    db = tmp_path / "home" / "trimline.db"
+    conn = connect_sqlite(db)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("CREATE TABLE t (x)")
+    conn.commit()
+    originals = Originals(tmp_path / "home" / "originals.db")
+    originals.put_many([("ab" * 6, "text")])
+    for path in [db, db.with_name("trimline.db-wal"), tmp_path / "home" / "originals.db"]:
+        assert path.stat().st_mode & 0o077 == 0, path
+    assert (tmp_path / "home").stat().st_mode & 0o077 == 0
