@@ -199,6 +199,8 @@ class _Outline:
         for node in self.found:
             if node.type not in _FUNCS and node.type not in _DECLS:
                 continue
+            if node.parent is None:
+                continue  # the file itself (Python's root is a ``module``), not a definition
             a, b = node.start_point[0], node.end_point[0]
             if names:
                 name = self._function_name(node) if node.type in _FUNCS else self._name(node)

@@ -79,6 +79,15 @@ def test_a_traceback_frame_keeps_its_function_whole() -> None:
     assert all(b in out.split("\n") for b in body)
 
 
+def test_a_name_the_module_assigns_does_not_keep_the_whole_file() -> None:
+    # Python's tree root is a ``module`` node, named by its first assignment: naming that
+    # constant (as a traceback quoting ``SKU_PATTERN.match(text)`` does) once kept every line.
+    text, ctx, _ = load("code", "py_mitmproxy_http")
+    out = compress(text, Context(ctx.tool, ctx.tool_input, task="__all__ misses Headers")).text
+    assert "1282\t__all__ = [" in out.split("\n")
+    assert count_tokens(out) < 0.6 * count_tokens(text)
+
+
 def test_nested_definitions_survive_at_every_depth() -> None:
     for name in ("py_attrs_make_nl_codex", "py_click_decorators_read_arrow"):
         text, ctx, facts = load("code", name)
