@@ -133,6 +133,10 @@ model_provider = "e2e"
 approval_policy = "never"
 sandbox_mode = "danger-full-access"
 check_for_update_on_startup = false
+# The fake lists no models, so Codex falls back to cutting each output to about 10 KB
+# itself ("Warning: truncated output": the scratch module's cat is 2,774 tokens). A limit
+# in tokens sends it whole, past the size under which Trimline's read policy keeps a read.
+tool_output_token_limit = 10000
 
 [analytics]
 enabled = false

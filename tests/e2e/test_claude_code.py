@@ -2,8 +2,9 @@
 
 Reverse mode (``ANTHROPIC_BASE_URL``) and forward mode (``HTTPS_PROXY`` with mitmproxy's CA
 and a test-only redirect of api.anthropic.com to the fake). The script runs the tests, reads
-a 200-line module, expands one elided body with ``trimline show`` through the agent's own
-Bash tool, edits a line the compressed Read kept, and answers.
+a 300-line module (keeping whole the bodies the failing tests point at), expands one
+elided body with ``trimline show`` through the agent's own Bash tool, edits a line the
+compressed Read kept, and answers.
 """
 
 from __future__ import annotations
@@ -21,7 +22,15 @@ from trimline.compressors.tokens import count_tokens
 from tests.e2e.agents import claude_env, run_claude
 from tests.e2e.fake_models import ScriptedAnthropic, ToolResult
 from tests.e2e.scratch import FAILING, SOURCE, make_project
-from tests.e2e.scripts import CLAUDE_FINAL, NEW_LINE, OLD_LINE, PYTEST, ClaudeScript
+from tests.e2e.scripts import (
+    CLAUDE_FINAL,
+    NEW_LINE,
+    OLD_LINE,
+    POINTED,
+    PYTEST,
+    ClaudeScript,
+    definition,
+)
 from tests.proxy import trimline_serve
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -111,6 +120,11 @@ def test_claude_code_through_trimline(claude: Path, tmp_path: Path, mode: str) -
             assert len(kept) < len(original) * 0.75, f"{len(kept)} of {len(original)} lines kept"
             # Kept lines keep Claude Code's own numbering, byte for byte.
             assert f"12\t{OLD_LINE}" in read.text
+            # The read policy keeps whole what the failing tests point at (the traceback names
+            # apply_discount and cites parse_sku's line), and outlines the rest.
+            for name in POINTED:
+                body = "\n".join(f"{n}\t{line}" for n, line in definition(original, name))
+                assert body in read.text, (name, read.text)
 
             # The agent's Bash tool ran `trimline show ID --lines A-B`: the original lines.
             assert script.shown, "the show step never ran"

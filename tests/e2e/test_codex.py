@@ -16,7 +16,7 @@ from trimline.compressors.tokens import count_tokens
 from tests.e2e.agents import run_codex
 from tests.e2e.fake_models import ScriptedResponses, ToolResult
 from tests.e2e.scratch import FAILING, SOURCE, make_project
-from tests.e2e.scripts import CODEX_FINAL, PYTEST, codex_steps
+from tests.e2e.scripts import CODEX_FINAL, POINTED, PYTEST, codex_steps, definition
 from tests.proxy import trimline_serve
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -97,6 +97,11 @@ def test_codex_through_trimline(codex: Path, tmp_path: Path, mode: str) -> None:
             assert f"{HEADER} 0" in head, cat.text[:500]
             assert "[trimline]" in cat.text, cat.text
             assert "def apply_discount(price: Decimal, percent: int) -> Decimal:" in cat.text
+            # ...that keeps whole the bodies the failing tests point at.
+            source = project.source.read_text().splitlines()
+            for name in POINTED:
+                body = "\n".join(line for _, line in definition(source, name))
+                assert body in cat.text, (name, cat.text)
 
             # The session: prompt_cache_key, the same id as in x-codex-turn-metadata.
             assert len(fake.sessions) == 1, fake.sessions
