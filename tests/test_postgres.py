@@ -122,8 +122,8 @@ def test_two_replicas_store_every_call_in_one_database(
         pg, "SELECT kind, COUNT(*), COUNT(DISTINCT decision) FROM blocks GROUP BY kind"
     ) == [("logs", 1, 1)]
     assert count(pg, "decisions") >= 1
-    # Originals stay on this machine, under TRIMLINE_HOME.
-    assert (tmp_path / "originals.db").exists()
+    # No original is stored unless --store-originals asks (then under TRIMLINE_HOME).
+    assert not (tmp_path / "originals.db").exists()
     # The password is never printed.
     assert "trimline:trimline@" not in log and ":***@" in log
 
