@@ -23,6 +23,25 @@ from trimline.compressors.tokens import count_tokens
 MARKER_PREFIX = "[trimline]"
 
 
+# Tools that print a file's text, by the names agents give them, and the editors whose
+# ``view`` command does: a read, whichever family then reads its content.
+READ_TOOLS = frozenset(
+    {
+        "read",
+        "read_file",
+        "readfile",
+        "read_text_file",
+        "view_file",
+        "viewfile",
+        "file_read",
+        "open_file",
+        "view",
+        "cat",
+    }
+)
+EDITOR_TOOLS = frozenset({"str_replace_editor", "str_replace_based_edit_tool", "text_editor"})
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
     """What is known about the tool call that produced a block."""

@@ -26,7 +26,7 @@ import shlex
 from bisect import bisect_right
 from collections.abc import Callable
 
-from trimline.compressors.base import Context, Plan
+from trimline.compressors.base import EDITOR_TOOLS, READ_TOOLS, Context, Plan
 from trimline.compressors.structured import _numbered_rows, content_rows
 from trimline.compressors.text import clean
 
@@ -43,21 +43,8 @@ MAX_TEXT = 8_000_000
 SNIFF_BYTES = 2048
 
 _HTML_EXTS = frozenset({"html", "htm", "xhtml", "shtml"})
-_READ_TOOLS = frozenset(
-    {
-        "read",
-        "read_file",
-        "readfile",
-        "read_text_file",
-        "view_file",
-        "viewfile",
-        "file_read",
-        "open_file",
-        "view",
-        "cat",
-    }
-)
-_EDITOR_TOOLS = frozenset({"str_replace_editor", "str_replace_based_edit_tool", "text_editor"})
+_READ_TOOLS = READ_TOOLS
+_EDITOR_TOOLS = EDITOR_TOOLS
 _VIEWERS = frozenset({"cat", "bat", "batcat", "head", "tail", "less", "more"})
 
 _REGION_OPEN = re.compile(r"<(script|style|svg|noscript|template|head)\b|<!--", re.IGNORECASE)

@@ -6,30 +6,13 @@ from __future__ import annotations
 import re
 import shlex
 
-from trimline.compressors.base import Context
+from trimline.compressors.base import EDITOR_TOOLS, READ_TOOLS, Context
 
 FULL_READ_LIMIT = 2000  # Claude Code's default limit: asking for this many is asking for it all
 
-_READ_TOOLS = frozenset(
-    {
-        "read",
-        "read_file",
-        "readfile",
-        "read_text_file",
-        "view_file",
-        "viewfile",
-        "file_read",
-        "open_file",
-        "view",
-        "cat",
-        # SWE-agent's editor: each prints a window of the open file under a [File: ...] line.
-        "open",
-        "goto",
-        "scroll_up",
-        "scroll_down",
-    }
-)
-_EDITOR_TOOLS = frozenset({"str_replace_editor", "str_replace_based_edit_tool", "text_editor"})
+# SWE-agent's editor commands too: each prints a window of the open file under [File: ...].
+_READ_TOOLS = READ_TOOLS | {"open", "goto", "scroll_up", "scroll_down"}
+_EDITOR_TOOLS = EDITOR_TOOLS
 _WINDOW_KEYS = ("offset", "limit", "view_range", "start_line", "end_line", "line_start", "line_end")
 
 _LANGUAGES = {

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from trimline.compressors.base import EDITOR_TOOLS, READ_TOOLS
+
 MAP_KEYS = 20  # distinct keys at one path, all values of one kind: a map of data
 HEAD_ITEMS = 2  # container members kept at the start of a collection
 TAIL_ITEMS = 1  # ... and at its end
@@ -50,21 +52,8 @@ _LOCKFILES = _TOML_LOCKS | frozenset(
         "deno.lock",
     }
 )
-_READ_TOOLS = frozenset(
-    {
-        "read",
-        "read_file",
-        "readfile",
-        "read_text_file",
-        "view_file",
-        "viewfile",
-        "file_read",
-        "open_file",
-        "view",
-        "cat",
-    }
-)
-_EDITOR_TOOLS = frozenset({"str_replace_editor", "str_replace_based_edit_tool", "text_editor"})
+_READ_TOOLS = READ_TOOLS
+_EDITOR_TOOLS = EDITOR_TOOLS
 _JSON_PROGRAMS = frozenset({"jq", "gojq", "jaq", "yq", "json_pp", "jless", "fx", "dasel"})
 _PAGERS = frozenset({"head", "tail", "less", "more", "tee", "cat", "bat", "batcat"})
 _VIEWERS = frozenset({"cat", "bat", "batcat", "head", "tail", "less", "more", "nl"})
