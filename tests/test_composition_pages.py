@@ -21,7 +21,7 @@ from tests.composition_traffic import LONG_TURNS, make
 from tests.fake_anthropic import FakeAnthropic
 from tests.fake_openai import FakeOpenAI
 from tests.proxy import Proxy, trimline_serve
-from tests.test_dashboard import chromium
+from tests.test_dashboard import chromium, run_chromium
 from tests.test_read_api import get_json
 
 pytestmark = pytest.mark.integration
@@ -30,24 +30,7 @@ WIDTHS = (1400, 800)
 
 
 def browse(binary: str, tmp: Path, width: int, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [
-            binary,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            f"--user-data-dir={tmp / 'chromium-profile'}",
-            f"--window-size={width},2400",
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_chromium(binary, tmp, *args, width=width, height=2400)
 
 
 @pytest.fixture(scope="module")

@@ -33,7 +33,9 @@ def chromium() -> str:
     return found
 
 
-def run_chromium(binary: str, tmp: Path, *args: str) -> subprocess.CompletedProcess:
+def run_chromium(
+    binary: str, tmp: Path, *args: str, width: int = 1400, height: int = 1800
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [
             binary,
@@ -45,7 +47,7 @@ def run_chromium(binary: str, tmp: Path, *args: str) -> subprocess.CompletedProc
             "--disable-sync",
             "--no-first-run",
             f"--user-data-dir={tmp / 'chromium-profile'}",
-            "--window-size=1400,1800",
+            f"--window-size={width},{height}",
             *args,
         ],
         capture_output=True,
